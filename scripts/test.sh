@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what the build needs, builds everything with warnings as errors and
+# runs every test under CTest. Usage: scripts/test.sh [--sanitize]
+#   --sanitize   build with AddressSanitizer + UBSan into build-asan/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+"$(pwd)/scripts/setup.sh"
+
+build_dir=build
+cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+if [ "${1:-}" = "--sanitize" ]; then
+  build_dir=build-asan
+  cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DIMI_SANITIZE=ON)
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B "$build_dir" "${cmake_args[@]}" >/dev/null
+cmake --build "$build_dir" -j "$jobs"
+ctest --test-dir "$build_dir" --output-on-failure -j "$jobs"
