@@ -102,8 +102,7 @@ Signature KeyPair::sign_raw(ByteView message) const {
   return sig;
 }
 
-bool verify(Domain d, const PublicKey& key, std::string_view canonical_json,
-            const Signature& sig) {
+bool verify(Domain d, const PublicKey& key, std::string_view canonical_json, const Signature& sig) {
   return verify_raw(key, as_bytes(signed_bytes(d, canonical_json)), sig);
 }
 

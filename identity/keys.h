@@ -73,8 +73,7 @@ class KeyPair {
 };
 
 // Strict Ed25519 verification of signed_bytes(d, canonical_json).
-bool verify(Domain d, const PublicKey& key, std::string_view canonical_json,
-            const Signature& sig);
+bool verify(Domain d, const PublicKey& key, std::string_view canonical_json, const Signature& sig);
 bool verify_raw(const PublicKey& key, ByteView message, const Signature& sig);
 
 // False for small-order or non-canonical encodings (libsodium's rules).
