@@ -1,0 +1,277 @@
+#include "ledger/smt.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "base/sha256.h"
+
+namespace imi::ledger {
+namespace {
+
+constexpr size_t kPathBits = 256;
+constexpr uint8_t kLeafTag = 0x00;
+constexpr uint8_t kInternalTag = 0x01;
+
+Status corrupt(const Hash32& hash, const std::string& why) {
+  return Status::error("state.corrupt_node", "state tree node " + to_hex(hash) + " " + why +
+                                                 "; the database is damaged: restore it or "
+                                                 "resync the node");
+}
+
+std::string encode_internal(const Hash32& left, const Hash32& right) {
+  std::string bytes(65, '\0');
+  bytes[0] = static_cast<char>(kInternalTag);
+  std::memcpy(bytes.data() + 1, left.data(), 32);
+  std::memcpy(bytes.data() + 33, right.data(), 32);
+  return bytes;
+}
+
+std::string encode_leaf(const Hash32& path, const std::string& value) {
+  std::string bytes(33, '\0');
+  bytes[0] = static_cast<char>(kLeafTag);
+  std::memcpy(bytes.data() + 1, path.data(), 32);
+  bytes += value;
+  return bytes;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- cache
+
+bool StateTree::InteriorCache::get(const Hash32& hash, Hash32& left, Hash32& right) {
+  auto it = index_.find(hash);
+  if (it == index_.end()) return false;
+  entries_.splice(entries_.begin(), entries_, it->second);
+  left = it->second->left;
+  right = it->second->right;
+  return true;
+}
+
+void StateTree::InteriorCache::put(const Hash32& hash, const Hash32& left, const Hash32& right) {
+  if (max_bytes_ < kEntryBytes) return;
+  auto it = index_.find(hash);
+  if (it != index_.end()) {
+    entries_.splice(entries_.begin(), entries_, it->second);
+    return;
+  }
+  entries_.push_front(Entry{hash, left, right});
+  index_.emplace(hash, entries_.begin());
+  while (bytes() > max_bytes_) {
+    index_.erase(entries_.back().hash);
+    entries_.pop_back();
+  }
+}
+
+// ---------------------------------------------------------------- reading
+
+StateTree::StateTree(const NodeReader& reader, StateTreeOptions options)
+    : reader_(reader), cache_(options.cache_bytes) {}
+
+Result<StateTree::Node> StateTree::load(const Hash32& hash) {
+  Node node;
+  if (hash == empty_subtree_hash()) return node;
+  if (cache_.get(hash, node.left, node.right)) {
+    node.kind = Kind::kInternal;
+    return node;
+  }
+  auto read = reader_.read_node(hash);
+  if (!read) return read.status();
+  if (!read->has_value()) {
+    return Status::error("state.missing_node",
+                         "the state tree has no node " + to_hex(hash) +
+                             "; the root is not one this node has committed, or it was pruned");
+  }
+  const std::string& bytes = **read;
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  if (bytes.size() == 65 && data[0] == kInternalTag) {
+    if (sha256(ByteView(data, bytes.size())) != hash)
+      return corrupt(hash, "does not match its hash");
+    node.kind = Kind::kInternal;
+    std::memcpy(node.left.data(), data + 1, 32);
+    std::memcpy(node.right.data(), data + 33, 32);
+    cache_.put(hash, node.left, node.right);
+    return node;
+  }
+  if (bytes.size() >= 33 && data[0] == kLeafTag) {
+    node.kind = Kind::kLeaf;
+    std::memcpy(node.path.data(), data + 1, 32);
+    node.value = bytes.substr(33);
+    if (state_leaf_hash(node.path, sha256(node.value)) != hash) {
+      return corrupt(hash, "does not match its hash");
+    }
+    return node;
+  }
+  return corrupt(hash, "has an unknown encoding");
+}
+
+Result<StateTree::Kind> StateTree::kind_of(const Hash32& hash) {
+  auto node = load(hash);
+  if (!node) return node.status();
+  return node->kind;
+}
+
+Result<ProvenValue> StateTree::prove(const Hash32& root, std::string_view app,
+                                     std::string_view key) {
+  const Hash32 path = state_path(app, key);
+  ProvenValue out;
+  Hash32 at = root;
+  for (size_t depth = 0;; ++depth) {
+    auto node = load(at);
+    if (!node) return node.status();
+    switch (node->kind) {
+      case Kind::kEmpty:
+        return out;
+      case Kind::kLeaf:
+        out.proof.leaf = StateProofLeaf{node->path, sha256(node->value)};
+        if (node->path == path) out.value = std::move(node->value);
+        return out;
+      case Kind::kInternal:
+        if (depth >= kPathBits) return corrupt(at, "lies deeper than 256 levels");
+        if (path_bit(path, depth) == 0) {
+          out.proof.siblings.push_back(node->right);
+          at = node->left;
+        } else {
+          out.proof.siblings.push_back(node->left);
+          at = node->right;
+        }
+        break;
+      case Kind::kUnknown:
+        return corrupt(at, "has no kind");
+    }
+  }
+}
+
+Result<std::optional<std::string>> StateTree::get(const Hash32& root, std::string_view app,
+                                                  std::string_view key) {
+  const Hash32 path = state_path(app, key);
+  Hash32 at = root;
+  for (size_t depth = 0;; ++depth) {
+    auto node = load(at);
+    if (!node) return node.status();
+    if (node->kind == Kind::kEmpty) return std::optional<std::string>();
+    if (node->kind == Kind::kLeaf) {
+      if (node->path != path) return std::optional<std::string>();
+      return std::optional<std::string>(std::move(node->value));
+    }
+    if (depth >= kPathBits) return corrupt(at, "lies deeper than 256 levels");
+    at = path_bit(path, depth) == 0 ? node->left : node->right;
+  }
+}
+
+// ---------------------------------------------------------------- updating
+
+Result<Hash32> StateTree::update(const Hash32& root, std::span<const StateWrite> writes,
+                                 NodeWriteSet& out_new_nodes) {
+  if (writes.empty()) return root;
+  std::vector<Item> ops;
+  ops.reserve(writes.size());
+  for (const StateWrite& w : writes) {
+    ops.push_back(Item{state_path(w.app, w.key), w.value ? &*w.value : nullptr, std::nullopt});
+  }
+  // Stable sort, then keep the last write of each path.
+  std::stable_sort(ops.begin(), ops.end(),
+                   [](const Item& a, const Item& b) { return a.path < b.path; });
+  size_t kept = 0;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (i + 1 < ops.size() && ops[i + 1].path == ops[i].path) continue;
+    ops[kept++] = ops[i];
+  }
+  ops.resize(kept);
+
+  auto sub = update_subtree(root, 0, ops, out_new_nodes);
+  if (!sub) return sub.status();
+  return sub->hash;
+}
+
+Result<StateTree::Sub> StateTree::update_subtree(const Hash32& hash, size_t depth,
+                                                 std::span<const Item> ops, NodeWriteSet& out) {
+  auto node = load(hash);
+  if (!node) return node.status();
+  if (node->kind == Kind::kEmpty) return build(depth, ops, out);
+
+  if (node->kind == Kind::kLeaf) {
+    // The subtree becomes: the old leaf (unless a write names its path) plus
+    // the writes. Merge the leaf into the sorted writes.
+    std::vector<Item> items;
+    items.reserve(ops.size() + 1);
+    auto pos = std::lower_bound(ops.begin(), ops.end(), node->path,
+                                [](const Item& a, const Hash32& p) { return a.path < p; });
+    items.insert(items.end(), ops.begin(), pos);
+    if (pos == ops.end() || pos->path != node->path) {
+      items.push_back(Item{node->path, nullptr, hash});
+    }
+    items.insert(items.end(), pos, ops.end());
+    return build(depth, items, out);
+  }
+
+  if (depth >= kPathBits) return corrupt(hash, "lies deeper than 256 levels");
+  // Writes are sorted by path and share the first `depth` bits, so those
+  // going left come first.
+  auto split = std::partition_point(
+      ops.begin(), ops.end(), [depth](const Item& i) { return path_bit(i.path, depth) == 0; });
+  std::span<const Item> lops(ops.begin(), split), rops(split, ops.end());
+  Sub left{node->left, node->left == empty_subtree_hash() ? Kind::kEmpty : Kind::kUnknown};
+  Sub right{node->right, node->right == empty_subtree_hash() ? Kind::kEmpty : Kind::kUnknown};
+  if (!lops.empty()) {
+    auto l = update_subtree(node->left, depth + 1, lops, out);
+    if (!l) return l.status();
+    left = *l;
+  }
+  if (!rops.empty()) {
+    auto r = update_subtree(node->right, depth + 1, rops, out);
+    if (!r) return r.status();
+    right = *r;
+  }
+  return combine(left, right, out);
+}
+
+// Builds the canonical subtree at `depth` holding exactly the leaves in
+// `items` that are not deletes (sorted by path, distinct, sharing `depth` bits).
+Result<StateTree::Sub> StateTree::build(size_t depth, std::span<const Item> items,
+                                        NodeWriteSet& out) {
+  const Item* first = nullptr;
+  size_t count = 0;
+  for (const Item& i : items) {
+    if (i.value || i.existing) {
+      if (!first) first = &i;
+      if (++count > 1) break;
+    }
+  }
+  if (count == 0) return Sub{empty_subtree_hash(), Kind::kEmpty};
+  if (count == 1) {
+    if (first->existing) return Sub{*first->existing, Kind::kLeaf};
+    Hash32 h = state_leaf_hash(first->path, sha256(*first->value));
+    out.put(h, encode_leaf(first->path, *first->value));
+    return Sub{h, Kind::kLeaf};
+  }
+  // Two distinct paths always differ before bit 256.
+  assert(depth < kPathBits);
+  auto split = std::partition_point(
+      items.begin(), items.end(), [depth](const Item& i) { return path_bit(i.path, depth) == 0; });
+  auto left = build(depth + 1, std::span<const Item>(items.begin(), split), out);
+  if (!left) return left.status();
+  auto right = build(depth + 1, std::span<const Item>(split, items.end()), out);
+  if (!right) return right.status();
+  return combine(*left, *right, out);
+}
+
+// The subtree with these two children, collapsed to a shortcut leaf (or
+// empty) when it holds fewer than two leaves.
+Result<StateTree::Sub> StateTree::combine(const Sub& left, const Sub& right, NodeWriteSet& out) {
+  if (left.kind == Kind::kEmpty || right.kind == Kind::kEmpty) {
+    Sub other = left.kind == Kind::kEmpty ? right : left;
+    if (other.kind == Kind::kUnknown) {
+      auto kind = kind_of(other.hash);
+      if (!kind) return kind.status();
+      other.kind = *kind;
+    }
+    if (other.kind != Kind::kInternal) return other;  // empty or a lone leaf moves up
+  }
+  Hash32 h = state_internal_hash(left.hash, right.hash);
+  out.put(h, encode_internal(left.hash, right.hash));
+  cache_.put(h, left.hash, right.hash);
+  return Sub{h, Kind::kInternal};
+}
+
+}  // namespace imi::ledger
