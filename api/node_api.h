@@ -1,0 +1,102 @@
+// The narrow interface the HTTP API consumes and the node implements
+// (STYLE: interfaces are declared where they are consumed). The API server
+// knows nothing about the mempool, consensus or LevelDB; it validates HTTP,
+// path and query parameters, then asks the node through this class.
+//
+// Bodies are JSON text already serialised by the node (the node owns the
+// ledger data and its JSON mapping, see api/openapi.yaml for the shapes).
+// Errors are imi::Status values with stable codes; the server maps each code
+// to an RFC 9457 problem with api/problems.h, so the node never deals in
+// HTTP statuses.
+//
+// Threading: the server calls every method on one of the threads running
+// its io_context (see api/http_server.h), possibly on several threads at
+// once. The synchronous methods must therefore be thread-safe and quick (a
+// LevelDB read or a snapshot taken under a mutex): they must not wait for
+// the consensus loop. The two asynchronous methods return at once and call
+// `done` later, exactly once, from any thread (also from inside the call);
+// the server hops back to the connection's strand itself.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace imi::api {
+
+// A JSON body serialised by the node, or an error Status.
+using JsonReply = Result<std::string>;
+
+// What the node answers once a submitted transaction passed admission.
+struct TxAdmission {
+  std::string id;  // 64 lowercase hex: SHA-256 of the transaction's JCS
+};
+
+// One page of blocks for GET /v1/blocks?from=&limit=.
+struct BlockPage {
+  std::vector<std::string> blocks;  // each a block object (header, id, certificate), ascending
+  // Height to pass as `from` for the next page; nullopt when the page ends at
+  // the chain's current height.
+  std::optional<uint64_t> next;
+};
+
+class NodeApi {
+ public:
+  virtual ~NodeApi() = default;
+
+  // POST /v1/txs. `body` is the raw request body (at most the server's
+  // body_bytes_max, content type already checked as application/json). The
+  // node runs its admission checks (strict JSON, chain, signature, nonce,
+  // caps) and calls `done` with the id, or with the Status that rejected it
+  // (e.g. "json.float", "tx.bad_signature", "tx.wrong_chain",
+  // "tx.nonce_used", "mempool.full", "node.not_ready"). A transaction that
+  // is already pending or committed is not an error: `done` gets its id.
+  using SubmitDone = std::function<void(Result<TxAdmission>)>;
+  virtual void submit_tx(std::string body, SubmitDone done) = 0;
+
+  // For POST /v1/txs?wait=commit, called after submit_tx admitted `id`.
+  // Calls `done` once the transaction is final (committed or rejected) with
+  // the same body GET /v1/txs/{id} would return, or with an error. If it is
+  // already final when this is called, `done` may run at once. The server
+  // stops waiting after wait_commit_timeout_ms and ignores a later call, so
+  // the node may keep the watcher until the transaction leaves the mempool.
+  using TxDone = std::function<void(JsonReply)>;
+  virtual void watch_tx(std::string id, TxDone done) = 0;
+
+  // GET /v1/txs/{id} (`id` already checked: 64 lowercase hex). The status
+  // object: pending | committed (height, position, result, inclusion proof)
+  // | rejected (reason). Unknown id: "tx.not_found".
+  virtual JsonReply get_tx(std::string_view id) = 0;
+
+  // GET /v1/blocks/{height}: the block with header, id and commit
+  // certificate. Above the chain height: "block.not_found".
+  virtual JsonReply get_block(uint64_t height) = 0;
+
+  // GET /v1/blocks?from=&limit=: up to `limit` (1..100) blocks from height
+  // `from` upwards. `from` above the chain height: "block.not_found".
+  virtual Result<BlockPage> list_blocks(uint64_t from, uint32_t limit) = 0;
+
+  // GET /v1/state/{app}/{key} (`key` percent-decoded, valid UTF-8). The value
+  // (null when absent) with its sparse-Merkle proof against the state_root
+  // of a named committed block. Unknown app: "state.unknown_app".
+  virtual JsonReply get_state(std::string_view app, std::string_view key) = 0;
+
+  // GET /v1/status: chain, height, last_block_id, last_block_time, view,
+  // primary, validators.
+  virtual JsonReply status() = 0;
+
+  // GET /readyz: ok when the node serves current data and admits
+  // transactions; otherwise a Status saying why (e.g. "node.syncing").
+  virtual Status ready() = 0;
+
+  // GET /metrics: the node's own metrics in Prometheus text exposition
+  // format (height, view, mempool size, ...); the server appends its own.
+  virtual std::string metrics_text() = 0;
+};
+
+}  // namespace imi::api
