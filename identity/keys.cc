@@ -116,8 +116,24 @@ bool verify_raw(const PublicKey& key, ByteView message, const Signature& sig) {
 }
 
 bool is_valid_public_key(const PublicKey& key) {
+  // The main-subgroup check inside crypto_core_ed25519_is_valid_point costs
+  // more than a signature verification, and the same keys (validators,
+  // active senders) are checked again and again. So each thread remembers
+  // keys that passed, in a direct-mapped table (32 KiB). Only successes are
+  // stored and the check is a pure function, so the cache cannot change an
+  // answer; colliding keys only evict each other.
+  struct Entry {
+    PublicKey key{};
+    bool valid = false;
+  };
+  thread_local std::array<Entry, 1024> cache;
+  Entry& e = cache[(key[0] | (key[1] << 8)) % cache.size()];
+  if (e.valid && e.key == key) return true;
   ensure_sodium();
-  return crypto_core_ed25519_is_valid_point(key.data()) == 1;
+  if (crypto_core_ed25519_is_valid_point(key.data()) != 1) return false;
+  e.key = key;
+  e.valid = true;
+  return true;
 }
 
 std::string did_from_key(const PublicKey& key) {

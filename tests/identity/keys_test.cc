@@ -197,6 +197,25 @@ TEST_CASE("a key with a torsion component is rejected even with a valid-looking 
   CHECK_FALSE(verify(Domain::kTx, mixed, "{}", k.sign(Domain::kTx, "{}")));
 }
 
+TEST_CASE("the per-thread cache of valid keys never changes an answer") {
+  // Keys that share the cache slot of a valid key (same first two bytes) but
+  // are off the curve or outside the main subgroup must still be rejected.
+  KeyPair k = KeyPair::generate();
+  REQUIRE(is_valid_public_key(k.public_key()));
+  int rejected = 0;
+  for (unsigned i = 0; i < 256; ++i) {
+    PublicKey variant = k.public_key();
+    variant[10] = static_cast<uint8_t>(i);
+    bool expected = crypto_core_ed25519_is_valid_point(variant.data()) == 1;
+    CAPTURE(i);
+    CHECK(is_valid_public_key(variant) == expected);
+    CHECK(is_valid_public_key(k.public_key()));
+    CHECK(is_valid_public_key(variant) == expected);
+    rejected += expected ? 0 : 1;
+  }
+  CHECK(rejected > 0);
+}
+
 TEST_CASE("generated keys are distinct, valid and sign") {
   KeyPair a = KeyPair::generate();
   KeyPair b = KeyPair::generate();
