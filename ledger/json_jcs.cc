@@ -1,0 +1,166 @@
+// RFC 8785 serialisation. It runs on every transaction id and signature, so it
+// writes into one string and sorts pointers to members in one shared scratch
+// vector (no allocation per object once the vector has grown).
+#include <algorithm>
+#include <cassert>
+#include <charconv>
+#include <vector>
+
+#include "ledger/json.h"
+
+namespace imi::ledger {
+namespace {
+
+using Member = rapidjson::Value::Member;
+
+std::string_view name_of(const Member* m) {
+  return std::string_view(m->name.GetString(), m->name.GetStringLength());
+}
+
+// Byte order of the (ASCII) keys equals the UTF-16 code unit order RFC 8785
+// §3.2.3 asks for; string_view compares bytes as unsigned char.
+bool key_less(const Member* a, const Member* b) { return name_of(a) < name_of(b); }
+
+// For each byte: 0 if written as is, else the character after the backslash
+// ('u' for \u00XX).
+struct EscapeTable {
+  char code[256] = {};
+  constexpr EscapeTable() {
+    for (int c = 0; c < 0x20; ++c) code[c] = 'u';
+    code[static_cast<unsigned char>('\b')] = 'b';
+    code[static_cast<unsigned char>('\t')] = 't';
+    code[static_cast<unsigned char>('\n')] = 'n';
+    code[static_cast<unsigned char>('\f')] = 'f';
+    code[static_cast<unsigned char>('\r')] = 'r';
+    code[static_cast<unsigned char>('"')] = '"';
+    code[static_cast<unsigned char>('\\')] = '\\';
+  }
+};
+constexpr EscapeTable kEscape;
+
+void write_string(std::string& out, const char* s, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t run = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char code = kEscape.code[static_cast<unsigned char>(s[i])];
+    if (code == 0) continue;
+    out.append(s + run, i - run);
+    run = i + 1;
+    out += '\\';
+    out += code;
+    if (code == 'u') {
+      auto c = static_cast<unsigned char>(s[i]);
+      out += "00";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  out.append(s + run, n - run);
+  out += '"';
+}
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+
+  void value(const rapidjson::Value& v) {
+    switch (v.GetType()) {
+      case rapidjson::kNullType:
+        out_ += "null";
+        break;
+      case rapidjson::kFalseType:
+        out_ += "false";
+        break;
+      case rapidjson::kTrueType:
+        out_ += "true";
+        break;
+      case rapidjson::kStringType:
+        write_string(out_, v.GetString(), v.GetStringLength());
+        break;
+      case rapidjson::kNumberType:
+        number(v);
+        break;
+      case rapidjson::kArrayType: {
+        out_ += '[';
+        bool first = true;
+        for (const auto& e : v.GetArray()) {
+          if (!first) out_ += ',';
+          first = false;
+          value(e);
+        }
+        out_ += ']';
+        break;
+      }
+      case rapidjson::kObjectType:
+        object(v, nullptr);
+        break;
+    }
+  }
+
+  // Writes `v` (an object) without its member named *omit, if given.
+  void object(const rapidjson::Value& v, const std::string_view* omit) {
+    size_t base = members_.size();
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+      if (omit != nullptr && name_of(&*it) == *omit) continue;
+      members_.push_back(&*it);
+    }
+    auto begin = members_.begin() + static_cast<ptrdiff_t>(base);
+    // Canonical input (the common case: a re-serialised record) is already sorted.
+    if (!std::is_sorted(begin, members_.end(), key_less))
+      std::sort(begin, members_.end(), key_less);
+    out_ += '{';
+    size_t end = members_.size();
+    // Index, not iterator: nested objects push onto members_ and may reallocate it.
+    for (size_t i = base; i < end; ++i) {
+      if (i != base) out_ += ',';
+      const Member* m = members_[i];
+      write_string(out_, m->name.GetString(), m->name.GetStringLength());
+      out_ += ':';
+      value(m->value);
+    }
+    out_ += '}';
+    members_.resize(base);
+  }
+
+ private:
+  void number(const rapidjson::Value& v) {
+    assert(v.IsInt64() && !v.IsDouble() && "JCS of a non-integer number");
+    int64_t n = v.GetInt64();
+    assert(n >= -kJsonMaxSafeInteger && n <= kJsonMaxSafeInteger && "JCS of an unsafe integer");
+    char buf[24];
+    auto res = std::to_chars(buf, buf + sizeof buf, n);
+    out_.append(buf, res.ptr);
+  }
+
+  std::string& out_;
+  std::vector<const Member*> members_;
+};
+
+}  // namespace
+
+void jcs_append(std::string& out, const rapidjson::Value& value) {
+  Writer writer(out);
+  writer.value(value);
+}
+
+std::string jcs(const rapidjson::Value& value) {
+  std::string out;
+  out.reserve(256);
+  jcs_append(out, value);
+  return out;
+}
+
+std::string jcs_without(const rapidjson::Value& object, std::string_view omit) {
+  std::string out;
+  out.reserve(256);
+  Writer writer(out);
+  if (object.IsObject()) {
+    writer.object(object, &omit);
+  } else {
+    writer.value(object);
+  }
+  return out;
+}
+
+}  // namespace imi::ledger
