@@ -72,11 +72,18 @@ class KeyPair {
   std::array<uint8_t, 64> secret_key_{};
 };
 
-// Strict Ed25519 verification of signed_bytes(d, canonical_json).
+// Strict Ed25519 verification of signed_bytes(d, canonical_json): false unless
+// is_valid_public_key(key) and libsodium accepts the signature (canonical S,
+// R not of small order).
 bool verify(Domain d, const PublicKey& key, std::string_view canonical_json, const Signature& sig);
 bool verify_raw(const PublicKey& key, ByteView message, const Signature& sig);
 
-// False for small-order or non-canonical encodings (libsodium's rules).
+// False for small-order or non-canonical encodings (libsodium's rules), and
+// for points outside the prime-order subgroup (crypto_core_ed25519_is_valid_point),
+// which crypto_sign_verify_detached alone would accept. Other implementations
+// must apply the same key check (PyNaCl: nacl.bindings.crypto_core_ed25519_is_valid_point;
+// noble: reject unless the point is torsion-free and not small-order).
+// Each thread caches keys that passed, so repeated checks of a key are cheap.
 bool is_valid_public_key(const PublicKey& key);
 
 // "did:imi:" + hex of the first 20 bytes of SHA-256(raw 32-byte key).
