@@ -187,14 +187,54 @@ TEST_CASE("non-canonical public key encodings (y >= p) are invalid") {
   }
 }
 
-TEST_CASE("a key with a torsion component is rejected even with a valid-looking signature") {
-  KeyPair k = KeyPair::generate();
+TEST_CASE("a key with a torsion component is rejected even where libsodium's verify accepts") {
+  // A' = A + T (T of order 8) with A = aB. Signing with R = rB, S = r + h*a
+  // satisfies [S]B = R + [h]A' whenever h = 0 (mod 8), so about one try in 8
+  // yields a signature that crypto_sign_verify_detached alone accepts.
+  Seed seed = hex<32>(kRfc8032[0].seed);
+  std::array<uint8_t, 64> expanded;
+  crypto_hash_sha512(expanded.data(), seed.data(), seed.size());
+  expanded[0] &= 248;
+  expanded[31] &= 127;
+  expanded[31] |= 64;
+  std::array<uint8_t, 32> a;
+  std::array<uint8_t, 64> wide{};
+  std::copy(expanded.begin(), expanded.begin() + 32, wide.begin());
+  crypto_core_ed25519_scalar_reduce(a.data(), wide.data());
+  PublicKey base_key;
+  REQUIRE(crypto_scalarmult_ed25519_base_noclamp(base_key.data(), a.data()) == 0);
+  REQUIRE(base_key == KeyPair::from_seed(seed).public_key());
   PublicKey order8 = hex<32>("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05");
   PublicKey mixed;
-  REQUIRE(crypto_core_ed25519_add(mixed.data(), k.public_key().data(), order8.data()) == 0);
-  CHECK(is_valid_public_key(k.public_key()));
+  REQUIRE(crypto_core_ed25519_add(mixed.data(), base_key.data(), order8.data()) == 0);
   CHECK_FALSE(is_valid_public_key(mixed));
-  CHECK_FALSE(verify(Domain::kTx, mixed, "{}", k.sign(Domain::kTx, "{}")));
+
+  bool forged = false;
+  for (int attempt = 0; attempt < 1000 && !forged; ++attempt) {
+    std::string body = "{\"n\":" + std::to_string(attempt) + "}";
+    std::string msg = signed_bytes(Domain::kTx, body);
+    std::array<uint8_t, 32> r;
+    crypto_core_ed25519_scalar_random(r.data());
+    Signature sig;
+    REQUIRE(crypto_scalarmult_ed25519_base_noclamp(sig.data(), r.data()) == 0);
+    crypto_hash_sha512_state st;
+    crypto_hash_sha512_init(&st);
+    crypto_hash_sha512_update(&st, sig.data(), 32);
+    crypto_hash_sha512_update(&st, mixed.data(), mixed.size());
+    crypto_hash_sha512_update(&st, reinterpret_cast<const uint8_t*>(msg.data()), msg.size());
+    std::array<uint8_t, 64> h_wide;
+    crypto_hash_sha512_final(&st, h_wide.data());
+    std::array<uint8_t, 32> h, ha;
+    crypto_core_ed25519_scalar_reduce(h.data(), h_wide.data());
+    crypto_core_ed25519_scalar_mul(ha.data(), h.data(), a.data());
+    crypto_core_ed25519_scalar_add(sig.data() + 32, r.data(), ha.data());
+    if (crypto_sign_verify_detached(sig.data(), reinterpret_cast<const uint8_t*>(msg.data()),
+                                    msg.size(), mixed.data()) == 0) {
+      forged = true;
+      CHECK_FALSE(verify(Domain::kTx, mixed, body, sig));
+    }
+  }
+  CHECK(forged);
 }
 
 TEST_CASE("the per-thread cache of valid keys never changes an answer") {
