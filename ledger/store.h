@@ -1,0 +1,152 @@
+// The node's durable store: one LevelDB database holding committed blocks,
+// their commit certificates, the transaction index, the results, the nodes of
+// the state tree and a meta record.
+//
+// Atomicity: commit_block() writes a block and everything it changes in ONE
+// synced WriteBatch, the head record last. LevelDB applies a batch whole or not
+// at all, so after a crash at any point the store reopens at the last whole
+// block: everything of that block present, nothing of a later one. A
+// commit_block() that returned ok survives any crash.
+//
+// Key layout (heights are 8-byte big-endian so keys sort by height, positions
+// 4-byte big-endian, ids raw 32 bytes):
+//   "m/schema"                      -> 4-byte BE schema version (kStoreSchemaVersion)
+//   "m/head"                        -> 8-byte BE height ‖ 32-byte block id (written last)
+//   "b/" ‖ height                   -> block JSON (JCS of the whole block)
+//   "i/" ‖ block id                 -> 8-byte BE height
+//   "c/" ‖ height                   -> commit certificate JSON (JCS); none for genesis
+//   "t/" ‖ tx id                    -> 8-byte BE height ‖ 4-byte BE position
+//   "r/" ‖ height ‖ position        -> result JSON (JCS of {"code","events"})
+//   kStatePrefix ("s/") ‖ ...       -> state-tree nodes; the state tree owns this
+//                                      range and defines its keys (ledger/smt.h)
+// No other prefix is used; a new one needs a schema version bump.
+//
+// Thread-safety: all reads may run concurrently with each other and with one
+// commit_block(); commit_block() calls are serialised internally.
+#pragma once
+
+#include <leveldb/cache.h>
+#include <leveldb/db.h>
+#include <leveldb/env.h>
+#include <leveldb/filter_policy.h>
+#include <leveldb/write_batch.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+
+namespace imi::ledger {
+
+constexpr uint32_t kStoreSchemaVersion = 1;
+// Key prefix reserved for the state tree's nodes.
+constexpr std::string_view kStatePrefix = "s/";
+
+struct StoreOptions {
+  // File-access seam (ledger/db_env.h). nullptr: leveldb::Env::Default().
+  // Not owned; must outlive the Store.
+  leveldb::Env* env = nullptr;
+  // Create an empty store if none exists at the path (default: yes).
+  bool create_if_missing = true;
+  // LevelDB memtable size; larger batches fewer level-0 files.
+  size_t write_buffer_bytes = 16 << 20;
+  // LevelDB block cache for reads.
+  size_t block_cache_bytes = 32 << 20;
+};
+
+// The last committed block.
+struct StoreHead {
+  uint64_t height = 0;
+  Hash32 block_id{};
+};
+
+// Where a transaction sits in the chain.
+struct TxLocation {
+  uint64_t height = 0;
+  uint32_t position = 0;  // index in the block's transaction list
+};
+
+// Everything one block changes, already encoded. The store does not parse the
+// JSON: the executor builds this from the records (ledger/executor.h).
+struct BlockCommit {
+  uint64_t height = 0;
+  Hash32 block_id{};
+  std::string block_json;                // JCS of the block
+  std::string cert_json;                 // JCS of its commit certificate; empty only at height 0
+  std::vector<Hash32> tx_ids;            // in block order
+  std::vector<std::string> result_json;  // one per transaction, same order
+  // State-tree nodes to persist; every key must start with kStatePrefix.
+  leveldb::WriteBatch state_writes;
+};
+
+class Store {
+ public:
+  // Opens (or creates) the store at `path` and recovers to the last whole
+  // block. Errors: store.io (LevelDB could not open the directory, e.g. it is
+  // locked by another process), store.corrupt (the head names a block that is
+  // missing or differs, or a block exists above the head), store.schema (the
+  // store was written by a newer schema version: upgrade the node).
+  static Result<std::unique_ptr<Store>> open(const std::string& path,
+                                             const StoreOptions& options = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // The last committed block, or nullopt for an empty store (no genesis yet).
+  std::optional<StoreHead> head() const;
+
+  // Writes `commit` in one synced batch and makes it the head. Errors:
+  // store.height (not head+1, or not 0 on an empty store), store.bad_commit
+  // (missing certificate above height 0, results not one per transaction, or
+  // a state write outside kStatePrefix), store.duplicate_tx (a transaction id
+  // twice in the block; across blocks the nonce rule already excludes replays,
+  // so the index is not read here), store.io (the write or sync
+  // failed: the block may or may not be durable; stop and reopen the store,
+  // which then tells the truth; after a failed write this Store refuses
+  // further commits with store.failed).
+  Status commit_block(const BlockCommit& commit);
+
+  // Reads. Each returns store.not_found if absent and store.io on a read error.
+  Result<std::string> block_json(uint64_t height) const;
+  Result<std::string> block_json_by_id(const Hash32& block_id) const;
+  Result<uint64_t> height_of(const Hash32& block_id) const;
+  Result<std::string> cert_json(uint64_t height) const;
+  Result<TxLocation> tx_location(const Hash32& tx_id) const;
+  Result<std::string> result_json(uint64_t height, uint32_t position) const;
+
+  // The database, for the state tree's reads of its own nodes (kStatePrefix).
+  // Writes go only through commit_block().
+  leveldb::DB* db() const { return db_.get(); }
+
+  // Key encodings (exposed for tests and tools that inspect a store).
+  static std::string block_key(uint64_t height);
+  static std::string block_id_key(const Hash32& id);
+  static std::string cert_key(uint64_t height);
+  static std::string tx_key(const Hash32& tx_id);
+  static std::string result_key(uint64_t height, uint32_t position);
+
+ private:
+  Store(std::unique_ptr<leveldb::DB> db, std::unique_ptr<leveldb::Cache> cache,
+        std::unique_ptr<const leveldb::FilterPolicy> filter);
+  Status recover();
+  Result<std::string> get(const std::string& key) const;
+
+  // Constant after construction. Cache and filter must outlive the db
+  // (declared first, so destroyed last).
+  std::unique_ptr<leveldb::Cache> cache_;
+  std::unique_ptr<const leveldb::FilterPolicy> filter_;
+  std::unique_ptr<leveldb::DB> db_;
+
+  mutable std::mutex mu_;
+  // Guarded by mu_.
+  std::optional<StoreHead> head_;
+  bool failed_ = false;  // a write failed: refuse further commits
+};
+
+}  // namespace imi::ledger
