@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential g++ cmake pkg-config
-  libleveldb-dev libsodium-dev libssl-dev rapidjson-dev
+  libleveldb-dev libsnappy-dev libsodium-dev libssl-dev rapidjson-dev
   libboost-dev            # Asio and Beast are header-only parts of Boost
   libcpp-httplib-dev doctest-dev
   python3 python3-nacl
