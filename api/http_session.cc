@@ -1,0 +1,207 @@
+#include "api/http_session.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace imi::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+std::string remote_ip(const tcp::socket& socket) {
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  return ec ? std::string("unknown") : endpoint.address().to_string();
+}
+
+bool is_http_parse_error(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+// Route labels for requests that never reached the router.
+constexpr std::string_view kUnparsed = "unparsed";
+constexpr std::string_view kRefused = "refused";
+
+}  // namespace
+
+HttpSession::HttpSession(tcp::socket socket, std::shared_ptr<ApiContext> ctx, bool counted)
+    : ctx_(std::move(ctx)),
+      counted_(counted),
+      client_ip_(remote_ip(socket)),
+      stream_(std::move(socket)),
+      deadline_(stream_.get_executor()) {
+  if (counted_) ctx_->metrics.connection_opened();
+}
+
+HttpSession::~HttpSession() {
+  if (counted_) {
+    ctx_->connections.fetch_sub(1);
+    ctx_->metrics.connection_closed();
+  }
+}
+
+void HttpSession::start() {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+}
+
+void HttpSession::refuse(Problem problem, std::string detail) {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this(), problem,
+                                          detail = std::move(detail)]() mutable {
+    self->route_ = kRefused;
+    self->request_done_ = std::chrono::steady_clock::now();
+    HttpResponse res = make_problem_response(*self->ctx_, problem, detail, {}, 11, 1);
+    res.keep_alive(false);
+    self->write(std::move(res), true, true);
+  });
+}
+
+void HttpSession::close() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->closed_) return;
+    self->closed_ = true;
+    self->deadline_.cancel();
+    beast::error_code ignored;
+    self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    self->stream_.close();
+  });
+}
+
+void HttpSession::do_read() {
+  if (closed_) return;
+  parser_.emplace();
+  parser_->header_limit(ctx_->options.header_bytes_max);
+  parser_->body_limit(ctx_->options.body_bytes_max);
+  reading_ = true;
+  timed_out_ = false;
+  const uint64_t generation = ++read_generation_;
+  deadline_.expires_after(std::chrono::milliseconds(ctx_->options.request_timeout_ms));
+  deadline_.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
+    if (!ec && self->reading_ && self->read_generation_ == generation) self->on_deadline();
+  });
+  stream_.expires_never();
+  http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+}
+
+void HttpSession::on_deadline() {
+  timed_out_ = true;
+  beast::error_code ignored;
+  stream_.socket().cancel(ignored);
+}
+
+void HttpSession::on_read(beast::error_code ec) {
+  reading_ = false;
+  deadline_.cancel();
+  if (closed_) return;
+  if (ec) {
+    if (timed_out_) {
+      // Part of a request and no more in time: tell the client; a quiet
+      // keep-alive connection is just closed.
+      if (buffer_.size() > 0 || parser_->got_some()) {
+        answer_error(Problem::kRequestTimeout,
+                     "the request was not complete within " +
+                         std::to_string(ctx_->options.request_timeout_ms) + " ms");
+      } else {
+        shutdown(false);
+      }
+    } else if (ec == http::error::header_limit) {
+      answer_error(Problem::kHeadersTooLarge, "request line and headers exceed " +
+                                                  std::to_string(ctx_->options.header_bytes_max) +
+                                                  " bytes");
+    } else if (ec == http::error::body_limit) {
+      answer_error(
+          Problem::kBodyTooLarge,
+          "request body exceeds " + std::to_string(ctx_->options.body_bytes_max) + " bytes");
+    } else if (ec != http::error::end_of_stream && ec != http::error::partial_message &&
+               is_http_parse_error(ec)) {
+      answer_error(Problem::kBadRequest, "malformed HTTP/1.1 request: " + ec.message());
+    } else {
+      shutdown(false);  // the client closed or the network failed
+    }
+    return;
+  }
+  request_done_ = std::chrono::steady_clock::now();
+  handle_request(ctx_, parser_->release(), client_ip_, stream_.get_executor(),
+                 [self = shared_from_this()](HttpResponse res, std::string_view route) {
+                   self->on_response(std::move(res), route);
+                 });
+}
+
+void HttpSession::answer_error(Problem problem, std::string detail) {
+  route_ = kUnparsed;
+  request_done_ = std::chrono::steady_clock::now();
+  HttpResponse res = make_problem_response(*ctx_, problem, detail, {}, 11);
+  res.keep_alive(false);
+  write(std::move(res), true, true);
+}
+
+void HttpSession::on_response(HttpResponse res, std::string_view route) {
+  if (closed_) return;
+  route_ = route;
+  const bool close_after = !res.keep_alive();
+  write(std::move(res), close_after, false);
+}
+
+void HttpSession::write(HttpResponse res, bool close_after, bool linger) {
+  if (closed_) return;
+  response_ = std::make_shared<HttpResponse>(std::move(res));
+  stream_.expires_after(std::chrono::milliseconds(ctx_->options.write_timeout_ms));
+  http::async_write(stream_, *response_,
+                    [self = shared_from_this(), close_after, linger](beast::error_code ec, size_t) {
+                      self->on_write(ec, close_after, linger);
+                    });
+}
+
+void HttpSession::on_write(beast::error_code ec, bool close_after, bool linger) {
+  const double latency_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - request_done_).count();
+  ctx_->metrics.record_request(route_, response_->result_int(), latency_s);
+  response_.reset();
+  stream_.expires_never();
+  if (ec || closed_) {
+    shutdown(false);
+    return;
+  }
+  if (close_after) {
+    shutdown(linger);
+    return;
+  }
+  do_read();
+}
+
+void HttpSession::shutdown(bool linger) {
+  if (closed_) return;
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (linger) {
+    // Read and drop what the client still sends (e.g. the rest of a body
+    // that was too large) until it closes or linger_ms pass, so its kernel
+    // does not turn our response into a connection reset.
+    stream_.expires_after(std::chrono::milliseconds(ctx_->options.linger_ms));
+    drain();
+    return;
+  }
+  closed_ = true;
+  stream_.close();
+}
+
+void HttpSession::drain() {
+  stream_.async_read_some(asio::buffer(drain_buffer_),
+                          [self = shared_from_this()](beast::error_code ec, size_t) {
+                            if (ec || self->closed_) {
+                              self->closed_ = true;
+                              self->stream_.close();
+                              return;
+                            }
+                            self->drain();
+                          });
+}
+
+}  // namespace imi::api

@@ -1,0 +1,334 @@
+#include "api/request_handler.h"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <chrono>
+#include <utility>
+
+#include "api/json_text.h"
+#include "api/router.h"
+
+namespace imi::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kUnmatched = "unmatched";
+constexpr std::string_view kPreflight = "preflight";
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+           return lower(x) == lower(y);
+         });
+}
+
+// "application/json" or "application/json; charset=utf-8" (any parameters).
+bool is_json_media_type(std::string_view value) {
+  value = value.substr(0, value.find(';'));
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  return iequals(value, kJson);
+}
+
+// Retry-After for the 503 problems: the node is expected back soon.
+uint32_t retry_after_for(Problem p) {
+  return p == Problem::kMempoolFull || p == Problem::kNotReady ? 1 : 0;
+}
+
+// One request in flight. Every member function runs on `executor_`; the
+// node's callbacks are posted there. It lives until the response is handed
+// over and its timer (if armed) has completed.
+class Exchange : public std::enable_shared_from_this<Exchange> {
+ public:
+  Exchange(std::shared_ptr<ApiContext> ctx, HttpRequest request, asio::any_io_executor executor,
+           Respond respond)
+      : ctx_(std::move(ctx)),
+        request_(std::move(request)),
+        executor_(std::move(executor)),
+        respond_(std::move(respond)),
+        timer_(executor_) {}
+
+  void run(const std::string& client_ip);
+
+ private:
+  enum class Phase { kIdle, kAdmitting, kWaitingCommit, kDone };
+
+  void dispatch(const Route& route);
+  void submit(bool wait_commit);
+  void on_admitted(Result<TxAdmission> admission);
+  void on_final(JsonReply reply);
+  void on_timeout();
+  void arm_timer(uint32_t ms);
+
+  void reply_json(http::status status, std::string body);
+  void reply_reply(const JsonReply& reply);
+  void reply_problem(Problem p, std::string_view detail, std::string_view code = {});
+  void reply_status(const Status& s);
+  void finish(HttpResponse res);
+
+  const std::shared_ptr<ApiContext> ctx_;
+  HttpRequest request_;
+  const asio::any_io_executor executor_;
+  Respond respond_;
+  asio::steady_timer timer_;
+  Phase phase_ = Phase::kIdle;
+  std::string_view route_label_ = kUnmatched;
+  std::string allowed_origin_;  // set when the request's Origin is allow-listed
+  bool wait_commit_ = false;
+  std::string tx_id_;
+};
+
+void Exchange::run(const std::string& client_ip) {
+  const auto decision = ctx_->limiter.admit(client_ip, RateLimiter::Clock::now());
+  if (!decision.allowed) {
+    finish(make_problem_response(*ctx_, Problem::kRateLimited,
+                                 "more than the allowed requests per second from " + client_ip +
+                                     "; retry after the Retry-After seconds",
+                                 {}, request_.version(), decision.retry_after_s));
+    return;
+  }
+
+  const auto origin_it = request_.find(http::field::origin);
+  if (origin_it != request_.end()) {
+    const std::string_view origin(origin_it->value().data(), origin_it->value().size());
+    const auto& allowed = ctx_->options.cors_allowed_origins;
+    if (std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) {
+      reply_problem(Problem::kOriginNotAllowed,
+                    "origin " + json_quote(origin) +
+                        " is not in the node's CORS allow-list (api cors_allowed_origins)");
+      return;
+    }
+    allowed_origin_ = std::string(origin);
+  }
+
+  const std::string_view target(request_.target().data(), request_.target().size());
+  auto route = match_route(target);
+  if (!route) {
+    reply_status(route.status());
+    return;
+  }
+  const std::string_view method = route_method(route->id);
+
+  if (request_.method() == http::verb::options) {
+    route_label_ = kPreflight;
+    HttpResponse res(http::status::no_content, request_.version());
+    res.set(http::field::allow, std::string(method) + ", OPTIONS");
+    if (!allowed_origin_.empty()) {
+      res.set(http::field::access_control_allow_methods, std::string(method) + ", OPTIONS");
+      res.set(http::field::access_control_allow_headers, "Content-Type");
+      res.set(http::field::access_control_max_age, std::to_string(ctx_->options.cors_max_age_s));
+    }
+    finish(std::move(res));
+    return;
+  }
+
+  route_label_ = route_label(route->id);
+  const std::string_view verb(request_.method_string().data(), request_.method_string().size());
+  if (verb != method) {
+    HttpResponse res = make_problem_response(
+        *ctx_, Problem::kMethodNotAllowed,
+        std::string(verb) + " is not allowed here; use " + std::string(method), {},
+        request_.version());
+    res.set(http::field::allow, std::string(method) + ", OPTIONS");
+    finish(std::move(res));
+    return;
+  }
+  dispatch(*route);
+}
+
+void Exchange::dispatch(const Route& route) {
+  NodeApi& node = ctx_->node;
+  switch (route.id) {
+    case RouteId::kSubmitTx: {
+      const auto ct = request_.find(http::field::content_type);
+      if (ct == request_.end() ||
+          !is_json_media_type(std::string_view(ct->value().data(), ct->value().size()))) {
+        reply_problem(Problem::kUnsupportedMediaType,
+                      "send the transaction with Content-Type: application/json");
+        return;
+      }
+      submit(route.wait_commit);
+      return;
+    }
+    case RouteId::kGetTx:
+      reply_reply(node.get_tx(route.tx_id));
+      return;
+    case RouteId::kGetBlock:
+      reply_reply(node.get_block(route.height));
+      return;
+    case RouteId::kListBlocks: {
+      auto page = node.list_blocks(route.height, route.limit);
+      if (!page) {
+        reply_status(page.status());
+        return;
+      }
+      std::string body = "{\"blocks\":[";
+      for (size_t i = 0; i < page->blocks.size(); ++i) {
+        if (i > 0) body += ",";
+        body += page->blocks[i];
+      }
+      body += "],\"next\":";
+      body += page->next ? std::to_string(*page->next) : "null";
+      body += "}";
+      reply_json(http::status::ok, std::move(body));
+      return;
+    }
+    case RouteId::kGetState:
+      reply_reply(node.get_state(route.app, route.key));
+      return;
+    case RouteId::kStatus:
+      reply_reply(node.status());
+      return;
+    case RouteId::kHealthz:
+      reply_json(http::status::ok, "{\"status\":\"ok\"}");
+      return;
+    case RouteId::kReadyz: {
+      const Status s = node.ready();
+      if (!s.is_ok()) {
+        reply_problem(Problem::kNotReady, s.message(), s.code());
+        return;
+      }
+      reply_json(http::status::ok, "{\"ready\":true}");
+      return;
+    }
+    case RouteId::kMetrics: {
+      HttpResponse res(http::status::ok, request_.version());
+      res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res.body() = node.metrics_text();
+      if (!res.body().empty() && res.body().back() != '\n') res.body() += "\n";
+      res.body() += ctx_->metrics.render();
+      finish(std::move(res));
+      return;
+    }
+  }
+}
+
+void Exchange::submit(bool wait_commit) {
+  wait_commit_ = wait_commit;
+  phase_ = Phase::kAdmitting;
+  arm_timer(ctx_->options.node_reply_timeout_ms);
+  auto self = shared_from_this();
+  ctx_->node.submit_tx(std::move(request_.body()), [self](Result<TxAdmission> admission) {
+    asio::post(self->executor_, [self, admission = std::move(admission)]() mutable {
+      self->on_admitted(std::move(admission));
+    });
+  });
+}
+
+void Exchange::on_admitted(Result<TxAdmission> admission) {
+  if (phase_ != Phase::kAdmitting) return;  // timed out already, or a second call
+  if (!admission) {
+    reply_status(admission.status());
+    return;
+  }
+  tx_id_ = admission->id;
+  if (!wait_commit_) {
+    reply_json(http::status::accepted, "{\"id\":" + json_quote(tx_id_) + "}");
+    return;
+  }
+  phase_ = Phase::kWaitingCommit;
+  timer_.cancel();
+  arm_timer(ctx_->options.wait_commit_timeout_ms);
+  auto self = shared_from_this();
+  ctx_->node.watch_tx(tx_id_, [self](JsonReply reply) {
+    asio::post(self->executor_,
+               [self, reply = std::move(reply)]() mutable { self->on_final(std::move(reply)); });
+  });
+}
+
+void Exchange::on_final(JsonReply reply) {
+  if (phase_ != Phase::kWaitingCommit) return;
+  reply_reply(reply);
+}
+
+void Exchange::on_timeout() {
+  if (phase_ == Phase::kAdmitting) {
+    reply_problem(Problem::kNotReady, "the node did not answer within " +
+                                          std::to_string(ctx_->options.node_reply_timeout_ms) +
+                                          " ms; retry the same transaction (it is deduplicated)");
+  } else if (phase_ == Phase::kWaitingCommit) {
+    // Documented choice: not an error; the transaction is admitted and the
+    // client polls GET /v1/txs/{id}.
+    reply_json(http::status::accepted,
+               "{\"id\":" + json_quote(tx_id_) + ",\"status\":\"pending\"}");
+  }
+}
+
+void Exchange::arm_timer(uint32_t ms) {
+  timer_.expires_after(std::chrono::milliseconds(ms));
+  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->on_timeout();
+  });
+}
+
+void Exchange::reply_json(http::status status, std::string body) {
+  HttpResponse res(status, request_.version());
+  res.set(http::field::content_type, std::string(kJson));
+  if (status == http::status::accepted && !tx_id_.empty()) {
+    res.set(http::field::location, "/v1/txs/" + tx_id_);
+  }
+  res.body() = std::move(body);
+  finish(std::move(res));
+}
+
+void Exchange::reply_reply(const JsonReply& reply) {
+  if (!reply) {
+    reply_status(reply.status());
+    return;
+  }
+  reply_json(http::status::ok, reply.value());
+}
+
+void Exchange::reply_problem(Problem p, std::string_view detail, std::string_view code) {
+  finish(make_problem_response(*ctx_, p, detail, code, request_.version(), retry_after_for(p)));
+}
+
+void Exchange::reply_status(const Status& s) {
+  reply_problem(problem_for_status(s), s.message(), s.code());
+}
+
+void Exchange::finish(HttpResponse res) {
+  if (phase_ == Phase::kDone) return;
+  phase_ = Phase::kDone;
+  timer_.cancel();
+  res.keep_alive(request_.keep_alive());
+  res.set(http::field::server, "imid");
+  if (!allowed_origin_.empty()) {
+    res.set(http::field::access_control_allow_origin, allowed_origin_);
+    res.set(http::field::vary, "Origin");
+    res.set(http::field::access_control_expose_headers, "Location, Retry-After");
+  }
+  res.prepare_payload();
+  asio::post(executor_, [respond = std::move(respond_), res = std::move(res),
+                         route = route_label_]() mutable { respond(std::move(res), route); });
+}
+
+}  // namespace
+
+HttpResponse make_problem_response(ApiContext& ctx, Problem problem, std::string_view detail,
+                                   std::string_view code, unsigned http_version,
+                                   uint32_t retry_after_s) {
+  const ProblemInfo& info = problem_info(problem);
+  ctx.metrics.record_rejected(info.slug);
+  HttpResponse res(static_cast<http::status>(info.http_status), http_version);
+  res.set(http::field::content_type, std::string(kProblemContentType));
+  if (retry_after_s > 0) res.set(http::field::retry_after, std::to_string(retry_after_s));
+  res.body() = problem_json(problem, detail, code);
+  res.prepare_payload();
+  return res;
+}
+
+void handle_request(std::shared_ptr<ApiContext> ctx, HttpRequest request, std::string client_ip,
+                    asio::any_io_executor executor, Respond respond) {
+  auto exchange = std::make_shared<Exchange>(std::move(ctx), std::move(request),
+                                             std::move(executor), std::move(respond));
+  exchange->run(client_ip);
+}
+
+}  // namespace imi::api
