@@ -1,0 +1,288 @@
+// Shared by the HTTP server tests: a fake NodeApi (no mocks of whole
+// subsystems, just the narrow interface), a server running on 127.0.0.1
+// port 0 in a background thread, and a tiny client over real sockets.
+#pragma once
+
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/http_server.h"
+#include "api/node_api.h"
+#include "base/bytes.h"
+#include "base/sha256.h"
+
+namespace imi::api::testing {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+// The node as the API sees it. Transactions get id = SHA-256 of the body;
+// `commit(id)` plays the consensus loop finishing a block.
+class FakeNode : public NodeApi {
+ public:
+  // Settings a test changes before sending requests.
+  Status submit_error;         // non-ok: submit_tx fails with it
+  bool answer_submit = true;   // false: submit_tx never calls back
+  Status ready_status;         // readyz
+  uint64_t chain_height = 10;  // blocks 0..chain_height exist
+
+  void submit_tx(std::string body, SubmitDone done) override {
+    std::unique_lock lock(mu_);
+    submitted_.push_back(body);
+    if (!answer_submit) {
+      held_submits_.push_back(std::move(done));
+      return;
+    }
+    lock.unlock();
+    if (!submit_error.is_ok()) {
+      done(submit_error);
+      return;
+    }
+    done(TxAdmission{to_hex(sha256(std::string_view(body)))});
+  }
+
+  void watch_tx(std::string id, TxDone done) override {
+    std::lock_guard lock(mu_);
+    watchers_.emplace_back(std::move(id), std::move(done));
+    cv_.notify_all();
+  }
+
+  JsonReply get_tx(std::string_view id) override {
+    if (id == std::string(64, 'a'))
+      return std::string(R"({"id":")" + std::string(id) + R"(","status":"pending"})");
+    return Status::error("tx.not_found", "no transaction " + std::string(id));
+  }
+
+  JsonReply get_block(uint64_t height) override {
+    if (height > chain_height) return Status::error("block.not_found", "no block at that height");
+    return block_json(height);
+  }
+
+  Result<BlockPage> list_blocks(uint64_t from, uint32_t limit) override {
+    if (from > chain_height) return Status::error("block.not_found", "from is above the chain");
+    BlockPage page;
+    uint64_t h = from;
+    for (; h <= chain_height && page.blocks.size() < limit; ++h)
+      page.blocks.push_back(block_json(h));
+    if (h <= chain_height) page.next = h;
+    return page;
+  }
+
+  JsonReply get_state(std::string_view app, std::string_view key) override {
+    std::lock_guard lock(mu_);
+    last_state_query_ = {std::string(app), std::string(key)};
+    if (app != "anchor") return Status::error("state.unknown_app", "no app " + std::string(app));
+    return std::string(R"({"value":null,"proof":{"siblings":[],"leaf":null}})");
+  }
+
+  JsonReply status() override { return std::string(R"({"chain":"imi-test","height":10})"); }
+  Status ready() override { return ready_status; }
+  std::string metrics_text() override { return "imi_height 10\n"; }
+
+  // Waits (bounded) until a watcher for `id` is registered, then calls it.
+  bool commit(const std::string& id, JsonReply reply) {
+    TxDone done;
+    {
+      std::unique_lock lock(mu_);
+      const bool found = cv_.wait_for(lock, std::chrono::seconds(10), [&] {
+        for (auto& w : watchers_) {
+          if (w.first == id) return true;
+        }
+        return false;
+      });
+      if (!found) return false;
+      for (auto it = watchers_.begin(); it != watchers_.end(); ++it) {
+        if (it->first == id) {
+          done = std::move(it->second);
+          watchers_.erase(it);
+          break;
+        }
+      }
+    }
+    done(std::move(reply));
+    return true;
+  }
+
+  std::vector<std::string> submitted() {
+    std::lock_guard lock(mu_);
+    return submitted_;
+  }
+  std::pair<std::string, std::string> last_state_query() {
+    std::lock_guard lock(mu_);
+    return last_state_query_;
+  }
+
+  static std::string block_json(uint64_t h) {
+    return R"({"id":"b)" + std::to_string(h) + R"(","header":{"height":)" + std::to_string(h) +
+           R"(},"certificate":{}})";
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> submitted_;
+  std::vector<SubmitDone> held_submits_;
+  std::vector<std::pair<std::string, TxDone>> watchers_;
+  std::pair<std::string, std::string> last_state_query_;
+};
+
+// An HttpServer on 127.0.0.1:0 with its io_context on one background thread.
+class TestServer {
+ public:
+  explicit TestServer(ServerOptions options = {}) : server_(io_, node, with_port0(options)) {
+    const Status s = server_.start();
+    REQUIRE_MESSAGE(s.is_ok(), s.to_string());
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~TestServer() {
+    server_.stop();
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  uint16_t port() const { return server_.port(); }
+
+  FakeNode node;
+
+ private:
+  static ServerOptions with_port0(ServerOptions o) {
+    o.listen_host = "127.0.0.1";
+    o.listen_port = 0;
+    return o;
+  }
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
+      asio::make_work_guard(io_)};
+  HttpServer server_;
+  std::thread thread_;
+};
+
+using Response = http::response<http::string_body>;
+
+// One client connection. Every read is bounded (5 s) so a broken server
+// fails the test instead of hanging it.
+class Client {
+ public:
+  explicit Client(uint16_t port) : socket_(io_) {
+    socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+
+  // Sends raw bytes; false if the server already closed the connection.
+  bool send(std::string_view bytes) {
+    boost::system::error_code ec;
+    asio::write(socket_, asio::buffer(bytes.data(), bytes.size()), ec);
+    return !ec;
+  }
+
+  // Reads one response; nullopt on close, error or 5 s without one.
+  std::optional<Response> read() {
+    Response res;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    boost::system::error_code result = asio::error::timed_out;
+    http::async_read(socket_, buffer_, parser,
+                     [&](boost::system::error_code ec, size_t) { result = ec; });
+    run_bounded();
+    if (result) return std::nullopt;
+    return parser.release();
+  }
+
+  // True if the server closed the connection (EOF or reset) without sending
+  // anything more within 5 s.
+  bool closed_by_server() {
+    if (buffer_.size() > 0) return false;
+    char byte;
+    boost::system::error_code result = asio::error::timed_out;
+    size_t n = 0;
+    socket_.async_read_some(asio::buffer(&byte, 1), [&](boost::system::error_code ec, size_t got) {
+      result = ec;
+      n = got;
+    });
+    run_bounded();
+    return n == 0 && (result == asio::error::eof || result == asio::error::connection_reset);
+  }
+
+  // Request text with Host and, unless given, Content-Length for `body`.
+  static std::string request(std::string_view method, std::string_view target,
+                             std::string_view body = {}, std::string extra_headers = {}) {
+    std::string r = std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: t\r\n";
+    r += extra_headers;
+    if (!body.empty() || method == "POST")
+      r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    r += "\r\n";
+    r += body;
+    return r;
+  }
+
+  std::optional<Response> exchange(std::string_view raw) {
+    if (!send(raw)) return std::nullopt;
+    return read();
+  }
+
+ private:
+  void run_bounded() {
+    io_.restart();
+    io_.run_for(std::chrono::seconds(5));
+    if (!io_.stopped()) {
+      boost::system::error_code ignored;
+      socket_.cancel(ignored);
+      io_.restart();
+      io_.run();
+    }
+  }
+
+  asio::io_context io_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+};
+
+// One request on a fresh connection.
+inline std::optional<Response> fetch(uint16_t port, std::string_view method,
+                                     std::string_view target, std::string_view body = {},
+                                     std::string extra_headers = {}) {
+  Client c(port);
+  return c.exchange(Client::request(method, target, body, std::move(extra_headers)));
+}
+
+inline std::string header(const Response& r, http::field f) {
+  auto it = r.find(f);
+  return it == r.end() ? std::string() : std::string(it->value());
+}
+
+// Checks that `r` is an application/problem+json response with the given
+// status and type slug, and that the body's members agree.
+inline void check_problem(const std::optional<Response>& r, int status, std::string_view slug) {
+  REQUIRE(r.has_value());
+  CHECK(r->result_int() == static_cast<unsigned>(status));
+  CHECK(header(*r, http::field::content_type) == "application/problem+json");
+  rapidjson::Document d;
+  d.Parse(r->body().data(), r->body().size());
+  REQUIRE_MESSAGE(!d.HasParseError(), r->body());
+  REQUIRE(d.IsObject());
+  REQUIRE(d.HasMember("type"));
+  CHECK(std::string(d["type"].GetString()) == "https://imi.chain/problems/" + std::string(slug));
+  REQUIRE(d.HasMember("status"));
+  CHECK(d["status"].GetInt() == status);
+  CHECK(d.HasMember("title"));
+  CHECK(d.HasMember("detail"));
+}
+
+}  // namespace imi::api::testing
