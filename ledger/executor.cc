@@ -1,0 +1,256 @@
+#include "ledger/executor.h"
+
+#include <algorithm>
+#include <map>
+
+#include "ledger/executor_account.h"
+#include "ledger/json.h"
+#include "ledger/merkle.h"
+
+namespace imi::ledger {
+namespace {
+
+using WriteMap = AppState::WriteMap;
+
+// The state during a block: the tree at the parent root under the writes of
+// the block's earlier transactions.
+class BlockState : public StateReader {
+ public:
+  BlockState(StateTree& tree, const Hash32& root) : tree_(tree), root_(root) {}
+
+  Result<std::optional<std::string>> get(std::string_view app,
+                                         std::string_view key) const override {
+    auto it = writes_.find({std::string(app), std::string(key)});
+    if (it != writes_.end()) return it->second;
+    return tree_.get(root_, app, key);
+  }
+  void merge(const WriteMap& writes) {
+    for (const auto& [k, v] : writes) writes_[k] = v;
+  }
+  void put(std::string_view app, std::string_view key, std::string value) {
+    writes_[{std::string(app), std::string(key)}] = std::move(value);
+  }
+  const WriteMap& writes() const { return writes_; }
+
+ private:
+  StateTree& tree_;
+  const Hash32 root_;
+  WriteMap writes_;
+};
+
+class RootReader : public StateReader {
+ public:
+  RootReader(StateTree& tree, const Hash32& root) : tree_(tree), root_(root) {}
+  Result<std::optional<std::string>> get(std::string_view app,
+                                         std::string_view key) const override {
+    return tree_.get(root_, app, key);
+  }
+
+ private:
+  StateTree& tree_;
+  const Hash32 root_;
+};
+
+// Whether a Status from the sender rule marks the transaction (not storage).
+bool is_sender_breach(const Status& s) {
+  return s.code().starts_with("exec.") || s.code().starts_with("tx.");
+}
+
+Status prefix_index(const Status& s, size_t i) {
+  return Status::error(s.code(), "txs[" + std::to_string(i) + "]: " + s.message());
+}
+
+// Turns the block's write map into the tree's batch and the sorted list.
+Result<Hash32> finish_state(StateTree& tree, const Hash32& parent, const WriteMap& writes,
+                            ExecutedBlock& out) {
+  out.writes.reserve(writes.size());
+  for (const auto& [k, v] : writes) out.writes.push_back(StateWrite{k.first, k.second, v});
+  return tree.update(parent, out.writes, out.new_nodes);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Executor>> Executor::make(const NodeReader& committed_nodes,
+                                                 std::vector<std::unique_ptr<App>> apps,
+                                                 ExecutorOptions options) {
+  std::sort(apps.begin(), apps.end(),
+            [](const auto& a, const auto& b) { return a->name() < b->name(); });
+  for (size_t i = 0; i < apps.size(); ++i) {
+    std::string_view name = apps[i]->name();
+    if (!is_valid_name(name) || name == kAccountApp) {
+      return Status::error("exec.bad_app", "app name \"" + std::string(name) + "\" is not allowed");
+    }
+    if (i > 0 && apps[i - 1]->name() == name) {
+      return Status::error("exec.bad_app", "two apps are named " + std::string(name));
+    }
+  }
+  return std::unique_ptr<Executor>(new Executor(committed_nodes, std::move(apps), options));
+}
+
+Executor::Executor(const NodeReader& committed_nodes, std::vector<std::unique_ptr<App>> apps,
+                   ExecutorOptions options)
+    : tree_(committed_nodes, options.tree), apps_(std::move(apps)) {}
+
+const App* Executor::app(std::string_view name) const {
+  auto it = std::lower_bound(apps_.begin(), apps_.end(), name,
+                             [](const auto& a, std::string_view n) { return a->name() < n; });
+  return it != apps_.end() && (*it)->name() == name ? it->get() : nullptr;
+}
+
+Result<ExecutedBlock> Executor::execute(const Hash32& parent_root, const BlockContext& ctx,
+                                        std::span<const Transaction> txs) {
+  return run(parent_root, ctx, txs, false);
+}
+
+Result<ExecutedBlock> Executor::propose(const Hash32& parent_root, const BlockContext& ctx,
+                                        std::span<const Transaction> txs) {
+  return run(parent_root, ctx, txs, true);
+}
+
+Result<ExecutedBlock> Executor::run(const Hash32& parent_root, const BlockContext& ctx,
+                                    std::span<const Transaction> txs, bool proposing) {
+  ExecutedBlock out;
+  out.context = ctx;
+  out.parent_state_root = parent_root;
+  out.txs.reserve(txs.size());
+  out.results.reserve(txs.size());
+  BlockState block_state(tree_, parent_root);
+
+  for (size_t i = 0; i < txs.size(); ++i) {
+    const Transaction& tx = txs[i];
+    Status chain = tx.check_chain(ctx.chain);
+    Result<Account> account = chain.is_ok() ? apply_sender_rule(tx, block_state) : chain;
+    if (!account) {
+      if (!is_sender_breach(account.status())) return account.status();  // storage
+      if (!proposing) return prefix_index(account.status(), i);
+      out.excluded.push_back({i, account.status()});
+      continue;
+    }
+    // The nonce is used whatever the app decides.
+    block_state.put(kAccountApp, tx.from(), jcs(account_to_json(*account)));
+
+    TxOutcome outcome;
+    std::optional<AppState> app_state;
+    if (const App* a = app(tx.app()); a == nullptr) {
+      outcome = TxOutcome::fail(kCodeUnknownApp, "no app named " + tx.app());
+    } else {
+      app_state.emplace(block_state, std::string(a->name()));
+      auto checked = a->check(tx, ctx, *app_state);
+      if (!checked) return checked.status();
+      outcome = *checked;
+      if (outcome.ok()) {
+        auto applied = a->apply(tx, ctx, *app_state);
+        if (!applied) return applied.status();
+        outcome = *applied;
+      }
+    }
+    if (outcome.ok() && app_state) {
+      block_state.merge(app_state->writes());
+      auto r = TxResult::make(kCodeOk, app_state->events(), std::move(outcome.message));
+      if (!r) return r.status();  // an app emitted a malformed event: a bug in the app
+      out.results.push_back(std::move(r).value());
+    } else {
+      out.results.push_back(TxResult::of_code(outcome.code, std::move(outcome.message)));
+    }
+    out.txs.push_back(tx);
+  }
+
+  out.results_root = compute_results_root(out.results);
+  auto root = finish_state(tree_, parent_root, block_state.writes(), out);
+  if (!root) return root.status();
+  out.state_root = *root;
+  return out;
+}
+
+Result<ExecutedBlock> Executor::execute_block(const Block& block, const Hash32& parent_root) {
+  const BlockHeader& h = block.header();
+  BlockContext ctx{h.chain, h.height, h.time_ms, h.proposer};
+  auto executed = execute(parent_root, ctx, block.txs());
+  if (!executed) return executed.status();
+  if (executed->results_root != h.results_root) {
+    return Status::error("exec.results_root_mismatch",
+                         "block " + std::to_string(h.height) + " claims results_root " +
+                             to_hex(h.results_root) + " but executing it gives " +
+                             to_hex(executed->results_root));
+  }
+  if (executed->state_root != h.state_root) {
+    return Status::error("exec.state_root_mismatch",
+                         "block " + std::to_string(h.height) + " claims state_root " +
+                             to_hex(h.state_root) + " but executing it gives " +
+                             to_hex(executed->state_root));
+  }
+  return executed;
+}
+
+Result<std::pair<Block, ExecutedBlock>> Executor::make_genesis(const Genesis& genesis) {
+  ExecutedBlock out;
+  out.context =
+      BlockContext{genesis.chain(), 0, genesis.time_ms(), genesis.validators().primary(0).id};
+  BlockState block_state(tree_, Hash32{});
+  for (const auto& a : apps_) {
+    AppState st(block_state, std::string(a->name()));
+    IMI_RETURN_IF_ERROR(a->init_genesis(genesis, st));
+    block_state.merge(st.writes());
+  }
+  out.results_root = compute_results_root({});
+  auto root = finish_state(tree_, Hash32{}, block_state.writes(), out);
+  if (!root) return root.status();
+  out.state_root = *root;
+
+  BlockHeader header;
+  header.chain = genesis.chain();
+  header.height = 0;
+  header.time_ms = genesis.time_ms();
+  header.proposer = out.context.proposer;
+  header.results_root = out.results_root;
+  header.state_root = out.state_root;
+  header.validators = genesis.validators().hash();
+  Block block = Block::make(std::move(header), {});
+  IMI_RETURN_IF_ERROR(block.header().check_form());
+  return std::make_pair(std::move(block), std::move(out));
+}
+
+Status Executor::commit(Store& store, const Block& block, const CommitCertificate* cert,
+                        const ExecutedBlock& executed) {
+  const BlockHeader& h = block.header();
+  if (executed.context.height != h.height || executed.state_root != h.state_root ||
+      executed.results_root != h.results_root || executed.txs.size() != block.txs().size()) {
+    return Status::error("exec.mismatch", "the executed block is not block " +
+                                              std::to_string(h.height) + " being committed");
+  }
+  BlockCommit c;
+  c.height = h.height;
+  c.block_id = block.id();
+  c.block_json = block.canonical();
+  if (cert != nullptr) {
+    if (cert->height != h.height || cert->block != c.block_id) {
+      return Status::error("exec.mismatch", "the certificate is not for block " +
+                                                std::to_string(h.height) + " " +
+                                                to_hex(c.block_id));
+    }
+    c.cert_json = cert->canonical();
+  }
+  c.tx_ids.reserve(block.txs().size());
+  for (const auto& tx : block.txs()) c.tx_ids.push_back(tx.id());
+  c.result_json.reserve(executed.results.size());
+  for (const auto& r : executed.results) c.result_json.push_back(r.canonical());
+  executed.new_nodes.write_to(c.state_writes);
+  LevelDbNodeStore::put_root(c.state_writes, h.height, executed.state_root);
+  return store.commit_block(c);
+}
+
+Result<std::optional<std::string>> Executor::get(const Hash32& root, std::string_view app,
+                                                 std::string_view key) {
+  return tree_.get(root, app, key);
+}
+
+Result<ProvenValue> Executor::prove(const Hash32& root, std::string_view app,
+                                    std::string_view key) {
+  return tree_.prove(root, app, key);
+}
+
+std::unique_ptr<StateReader> Executor::reader_at(const Hash32& root) {
+  return std::make_unique<RootReader>(tree_, root);
+}
+
+}  // namespace imi::ledger

@@ -1,0 +1,126 @@
+// The executor: runs blocks of transactions through the apps (ledger/app.h)
+// on top of the sparse Merkle state tree, in memory, and commits an executed
+// block to the Store. Applying a block has exactly this one entry point
+// (STYLE.md, after CometBFT's FinalizeBlock).
+//
+// Execution of a block at height h on the state with root `parent_root`:
+//   for each transaction, in order:
+//     1. the sender rule (ledger/executor_account.h); a breach makes the block
+//        invalid (or, when proposing, leaves the transaction out);
+//     2. the account's nonce is used (and the account created if new), whatever
+//        happens next;
+//     3. the app named by tx.app: unknown -> code kCodeUnknownApp; else
+//        check() then apply(); on a nonzero code the app's writes and events
+//        are dropped;
+//   then all writes of the block go to the state tree in one batch update.
+// Result: one TxResult per transaction, results_root, the new state_root and
+// the new tree nodes. Nothing is written to LevelDB until commit(): state of a
+// block not yet committed lives only in the ExecutedBlock.
+//
+// Signatures are not checked here: Block::validate() checks them for a block
+// received from a peer, and the mempool for transactions it admits.
+//
+// Determinism: the same block on the same parent root gives the same results
+// and roots on every node; apps see block time and state only.
+//
+// Not thread-safe: one owner (the consensus strand) drives it.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "ledger/app.h"
+#include "ledger/block.h"
+#include "ledger/certificate.h"
+#include "ledger/genesis.h"
+#include "ledger/smt.h"
+#include "ledger/store.h"
+
+namespace imi::ledger {
+
+// A transaction left out of a proposal, and why (a sender-rule code).
+struct ExcludedTx {
+  size_t index = 0;  // in the input
+  Status reason;
+};
+
+struct ExecutedBlock {
+  BlockContext context;
+  std::vector<Transaction> txs;  // the transactions included, in block order
+  std::vector<TxResult> results;
+  Hash32 results_root{};
+  Hash32 parent_state_root{};
+  Hash32 state_root{};
+  NodeWriteSet new_nodes;            // tree nodes to persist with the block
+  std::vector<StateWrite> writes;    // net state changes, sorted by (app, key)
+  std::vector<ExcludedTx> excluded;  // propose() only
+};
+
+struct ExecutorOptions {
+  StateTreeOptions tree;
+};
+
+class Executor {
+ public:
+  // `committed_nodes` reads the tree nodes of committed blocks (usually a
+  // LevelDbNodeStore over Store::db()); it must outlive the executor. Apps
+  // must have distinct valid names, none "account".
+  static Result<std::unique_ptr<Executor>> make(const NodeReader& committed_nodes,
+                                                std::vector<std::unique_ptr<App>> apps,
+                                                ExecutorOptions options = {});
+
+  // Runs `txs` as the block of `ctx` on the state `parent_root`. Any breach of
+  // the sender rule is an error (exec.bad_nonce, exec.key_not_current,
+  // tx.key_mismatch, tx.wrong_chain; message "txs[i]: ..."): the block is
+  // invalid. state.* errors mean storage failed.
+  Result<ExecutedBlock> execute(const Hash32& parent_root, const BlockContext& ctx,
+                                std::span<const Transaction> txs);
+
+  // As execute(), but transactions breaking the sender rule (or of another
+  // chain) are left out and listed in `excluded`: what a proposer runs over
+  // its mempool's candidates.
+  Result<ExecutedBlock> propose(const Hash32& parent_root, const BlockContext& ctx,
+                                std::span<const Transaction> txs);
+
+  // Executes a received block (already checked with Block::validate) on
+  // `parent_root` and checks its header's results_root and state_root
+  // (exec.results_root_mismatch, exec.state_root_mismatch). The header's
+  // validators hash is checked by the caller, which knows the governance app.
+  Result<ExecutedBlock> execute_block(const Block& block, const Hash32& parent_root);
+
+  // Builds the genesis block (height 0, no transactions) and its state: each
+  // app's init_genesis() writes, in app-name order.
+  Result<std::pair<Block, ExecutedBlock>> make_genesis(const Genesis& genesis);
+
+  // Persists `block` with its certificate (nullptr only for genesis) and
+  // everything `executed` changes, in one synced batch (Store::commit_block),
+  // with the state root recorded for the block's height. Errors as
+  // Store::commit_block, or exec.mismatch if `executed` is not this block's.
+  Status commit(Store& store, const Block& block, const CommitCertificate* cert,
+                const ExecutedBlock& executed);
+
+  // Reads at a committed root.
+  Result<std::optional<std::string>> get(const Hash32& root, std::string_view app,
+                                         std::string_view key);
+  Result<ProvenValue> prove(const Hash32& root, std::string_view app, std::string_view key);
+  // A StateReader over the tree at `root`; valid while the executor lives.
+  std::unique_ptr<StateReader> reader_at(const Hash32& root);
+
+  const App* app(std::string_view name) const;
+
+ private:
+  Executor(const NodeReader& committed_nodes, std::vector<std::unique_ptr<App>> apps,
+           ExecutorOptions options);
+  Result<ExecutedBlock> run(const Hash32& parent_root, const BlockContext& ctx,
+                            std::span<const Transaction> txs, bool proposing);
+
+  StateTree tree_;
+  std::vector<std::unique_ptr<App>> apps_;  // sorted by name
+};
+
+}  // namespace imi::ledger
