@@ -106,3 +106,4 @@ function(imi_add_fuzz name source)
 endfunction()
 
 imi_add_fuzz(json_fuzz ${IMI_FUZZ_DIR}/json_fuzz.cc imi_ledger)
+imi_add_fuzz(tx_fuzz ${IMI_FUZZ_DIR}/tx_fuzz.cc imi_ledger)
