@@ -370,7 +370,7 @@ Result<Ready> Engine::on_synced_block(const CommitCertificate& cert, uint64_t bl
                                                    std::to_string(height_));
   IMI_RETURN_IF_ERROR(verify_commit_certificate(cert, opts_.chain_id, *current_set(), verifier_));
   decide(cert, Bytes{}, block_time_ms, /*emit=*/false);
-  advance();
+  advance(/*may_decide=*/false);  // the node applies this block's set change first
   return take_ready();
 }
 
@@ -383,11 +383,11 @@ Status Engine::add_validator_set(uint64_t effective_height, ValidatorSet set) {
   return Status::ok();
 }
 
-void Engine::advance() {
+void Engine::advance(bool may_decide) {
   // Level-triggered: re-evaluate every rule until nothing changes. At most
   // one height is decided per input, so the node applies each committed
   // block (and its validator-set change) before the engine uses later sets.
-  bool decided = false;
+  bool decided = !may_decide;
   for (int guard = 0; guard < 64; ++guard) {
     uint64_t h = height_, v = view_;
     bool vc = view_changing_;

@@ -206,7 +206,7 @@ class Engine {
   void arm_progress_timer();
   void reset_height(uint64_t start_view);
   void restore(const DurableState& d);
-  void advance();
+  void advance(bool may_decide = true);
   void handle(const Message& m, bool verified);
   void on_tick_timers();
   void rebroadcast();
