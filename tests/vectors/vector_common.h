@@ -3,6 +3,11 @@
 // a transaction, a block and a certificate, and the files' descriptions.
 #pragma once
 
+#include <rapidjson/document.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -20,6 +25,23 @@ inline constexpr std::string_view kChain = "imi-test";
 // Seed i = SHA-256("imi/vectors/seed/<i>").
 inline identity::Seed seed(int i) {
   return sha256(std::string_view("imi/vectors/seed/" + std::to_string(i)));
+}
+
+// Reads tests/vectors/<name> (directory from IMI_VECTORS_DIR). An empty
+// document if the file is missing or not JSON: tests check IsObject().
+inline rapidjson::Document load(std::string_view name) {
+  const char* dir = std::getenv("IMI_VECTORS_DIR");
+  std::ifstream f(std::string(dir ? dir : "tests/vectors") + "/" + std::string(name));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  rapidjson::Document d;
+  d.Parse(ss.str().c_str(), ss.str().size());
+  if (d.HasParseError()) d.SetNull();
+  return d;
+}
+
+inline std::string_view sv(const rapidjson::Value& v) {
+  return std::string_view(v.GetString(), v.GetStringLength());
 }
 
 // Small limits, so that "too large" and "too many" cases stay readable.
