@@ -19,7 +19,16 @@ std::string_view name_of(const Member* m) {
 
 // Byte order of the (ASCII) keys equals the UTF-16 code unit order RFC 8785
 // §3.2.3 asks for; string_view compares bytes as unsigned char.
-bool key_less(const Member* a, const Member* b) { return name_of(a) < name_of(b); }
+bool key_less(const Member* a, const Member* b) {
+  // Most keys differ in their first byte; decide those without a memcmp call.
+  const rapidjson::SizeType na = a->name.GetStringLength(), nb = b->name.GetStringLength();
+  if (na != 0 && nb != 0) {
+    auto ca = static_cast<unsigned char>(a->name.GetString()[0]);
+    auto cb = static_cast<unsigned char>(b->name.GetString()[0]);
+    if (ca != cb) return ca < cb;
+  }
+  return name_of(a) < name_of(b);
+}
 
 // For each byte: 0 if written as is, else the character after the backslash
 // ('u' for \u00XX).
@@ -40,9 +49,16 @@ constexpr EscapeTable kEscape;
 
 void write_string(std::string& out, const char* s, size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";
+  size_t first = 0;
+  while (first < n && kEscape.code[static_cast<unsigned char>(s[first])] == 0) ++first;
   out += '"';
+  if (first == n) {  // the common case: nothing to escape
+    out.append(s, n);
+    out += '"';
+    return;
+  }
   size_t run = 0;
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = first; i < n; ++i) {
     char code = kEscape.code[static_cast<unsigned char>(s[i])];
     if (code == 0) continue;
     out.append(s + run, i - run);
@@ -60,9 +76,20 @@ void write_string(std::string& out, const char* s, size_t n) {
   out += '"';
 }
 
+// Member pointers being sorted, reused across calls on one thread so a
+// serialisation allocates nothing but its output.
+std::vector<const Member*>& member_scratch() {
+  thread_local std::vector<const Member*> scratch;
+  return scratch;
+}
+
 class Writer {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
+  explicit Writer(std::string& out)
+      : out_(out), members_(member_scratch()), base_(members_.size()) {}
+  ~Writer() { members_.resize(base_); }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
 
   void value(const rapidjson::Value& v) {
     switch (v.GetType()) {
@@ -134,7 +161,8 @@ class Writer {
   }
 
   std::string& out_;
-  std::vector<const Member*> members_;
+  std::vector<const Member*>& members_;
+  size_t base_;  // members_ entries below this belong to an outer call
 };
 
 }  // namespace
@@ -146,14 +174,14 @@ void jcs_append(std::string& out, const rapidjson::Value& value) {
 
 std::string jcs(const rapidjson::Value& value) {
   std::string out;
-  out.reserve(256);
+  out.reserve(512);
   jcs_append(out, value);
   return out;
 }
 
 std::string jcs_without(const rapidjson::Value& object, std::string_view omit) {
   std::string out;
-  out.reserve(256);
+  out.reserve(512);
   Writer writer(out);
   if (object.IsObject()) {
     writer.object(object, &omit);
