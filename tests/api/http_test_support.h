@@ -192,6 +192,12 @@ class Client {
     return !ec;
   }
 
+  // True if response bytes are waiting to be read.
+  bool has_data() {
+    boost::system::error_code ec;
+    return buffer_.size() > 0 || socket_.available(ec) > 0;
+  }
+
   // Reads one response; nullopt on close, error or 5 s without one.
   std::optional<Response> read() {
     Response res;
