@@ -1,0 +1,83 @@
+#include "api/router.h"
+
+#include <doctest/doctest.h>
+
+using namespace imi::api;
+
+TEST_CASE("match_route finds each v1 route and its parameters") {
+  auto tx = match_route("/v1/txs?wait=commit");
+  REQUIRE(tx);
+  CHECK(tx->id == RouteId::kSubmitTx);
+  CHECK(tx->wait_commit);
+  CHECK(!match_route("/v1/txs")->wait_commit);
+
+  const std::string id(64, 'f');
+  auto get_tx = match_route("/v1/txs/" + id);
+  REQUIRE(get_tx);
+  CHECK(get_tx->id == RouteId::kGetTx);
+  CHECK(get_tx->tx_id == id);
+
+  auto block = match_route("/v1/blocks/9007199254740991");
+  REQUIRE(block);
+  CHECK(block->id == RouteId::kGetBlock);
+  CHECK(block->height == 9007199254740991ULL);
+
+  auto page = match_route("/v1/blocks?limit=100&from=5");
+  REQUIRE(page);
+  CHECK(page->id == RouteId::kListBlocks);
+  CHECK(page->height == 5);
+  CHECK(page->limit == 100);
+  CHECK(match_route("/v1/blocks")->limit == kBlocksLimitDefault);
+
+  auto state = match_route("/v1/state/anchor/a%2fb%25");
+  REQUIRE(state);
+  CHECK(state->id == RouteId::kGetState);
+  CHECK(state->app == "anchor");
+  CHECK(state->key == "a/b%");
+
+  CHECK(match_route("/v1/status")->id == RouteId::kStatus);
+  CHECK(match_route("/healthz")->id == RouteId::kHealthz);
+  CHECK(match_route("/readyz")->id == RouteId::kReadyz);
+  CHECK(match_route("/metrics")->id == RouteId::kMetrics);
+}
+
+TEST_CASE("match_route rejects bad parameters with api.invalid_parameter") {
+  for (const char* target :
+       {"/v1/txs?wait=yes", "/v1/txs?x=1", "/v1/txs/ABC", "/v1/blocks/00", "/v1/blocks/+1",
+        "/v1/blocks/12345678901234567", "/v1/blocks?limit=0", "/v1/blocks?limit=1&limit=2",
+        "/v1/state/anchor/", "/v1/state/9app/k", "/v1/state/anchor/a/b", "/v1/state/anchor/%2",
+        "/v1/state/anchor/%C0%80", "/v1/status?pretty=1"}) {
+    CAPTURE(target);
+    auto r = match_route(target);
+    REQUIRE(!r);
+    CHECK(r.status().code() == "api.invalid_parameter");
+  }
+  CHECK(match_route(std::string("/v1/state/a/") + std::string(1025, 'k')).status().code() ==
+        "api.invalid_parameter");
+  CHECK(match_route(std::string("/v1/state/a/") + std::string(1024, 'k')).is_ok());
+}
+
+TEST_CASE("match_route: unknown paths and non-path targets") {
+  for (const char* target : {"/", "/v1", "/v1/", "/v1/txs/a/b", "/v1/blocks/1/2", "/v1/state",
+                             "/v1/state/", "/v1/state/anchor", "/metrics/", "/v1/statusx"}) {
+    CAPTURE(target);
+    CHECK(match_route(target).status().code() == "api.not_found");
+  }
+  CHECK(match_route("*").status().code() == "api.bad_target");
+  CHECK(match_route("").status().code() == "api.bad_target");
+}
+
+TEST_CASE("parse_height and percent_decode are strict") {
+  CHECK(parse_height("0") == 0u);
+  CHECK(parse_height("10") == 10u);
+  CHECK(!parse_height(""));
+  CHECK(!parse_height("01"));
+  CHECK(!parse_height("9007199254740992"));
+  CHECK(!parse_height(" 1"));
+  CHECK(percent_decode("a%20b") == std::string("a b"));
+  CHECK(percent_decode("%e4%B8%ad") == std::string("\xE4\xB8\xAD"));
+  CHECK(!percent_decode("%"));
+  CHECK(!percent_decode("%4"));
+  CHECK(!percent_decode("%g0"));
+  CHECK(percent_decode("+") == std::string("+"));
+}
