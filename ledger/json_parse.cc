@@ -336,7 +336,7 @@ class Parser {
         return true;
       }
       default:
-        return fail("json.syntax", esc, "invalid escape \\" + std::string(1, c == 0 ? '?' : c));
+        return fail("json.syntax", esc, "invalid escape \\ followed by " + byte_desc(s_[pos_]));
     }
     ++pos_;
     return true;
