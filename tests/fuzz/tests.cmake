@@ -14,7 +14,8 @@
 #     standalone_main.cc, which feeds every seed file and then
 #     IMI_FUZZ_MUTATIONS deterministic mutations (fixed seed) through the same
 #     LLVMFuzzerTestOneInput.
-#   Example: imi_add_fuzz(tx_fuzz ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/tx_fuzz.cc imi_ledger)
+#   A missing corpus folder is allowed (the run starts from an empty input).
+#   Register each target with one call at the end of this file.
 
 set(IMI_FUZZ_SECONDS 20 CACHE STRING "libFuzzer -max_total_time for each fuzz test")
 set(IMI_FUZZ_RUNS 2000000 CACHE STRING "libFuzzer -runs cap for each fuzz test")
@@ -81,6 +82,9 @@ endfunction()
 function(imi_add_fuzz name source)
   string(REGEX REPLACE "_fuzz$" "" stem ${name})
   set(corpus ${IMI_FUZZ_DIR}/corpus_${stem})
+  if(NOT IS_DIRECTORY ${corpus})
+    set(corpus)
+  endif()
   if(IMI_HAVE_LIBFUZZER)
     set(libs)
     foreach(lib ${ARGN})
