@@ -36,7 +36,8 @@ constexpr std::array<ProblemInfo, 22> kProblems = {{
 static_assert(kProblems.size() == static_cast<size_t>(Problem::kTooManyConnections) + 1);
 
 // Status codes with a problem of their own. Codes not listed fall back by
-// prefix (kPrefixes), then to kInternal.
+// prefix (kPrefixes), then to kInternal (e.g. "node.io", "state.storage":
+// the node's own failure, not the client's).
 constexpr std::pair<std::string_view, Problem> kExactCodes[] = {
     // The server's own checks (api/router.h, api/http_server.cc).
     {"api.bad_target", Problem::kBadRequest},
@@ -66,7 +67,6 @@ constexpr std::pair<std::string_view, Problem> kPrefixes[] = {
     {"json.", Problem::kMalformedJson},
     {"tx.", Problem::kInvalidTransaction},
     {"mempool.", Problem::kMempoolFull},
-    {"node.", Problem::kNotReady},
 };
 
 }  // namespace

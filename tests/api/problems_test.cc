@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "api/json_text.h"
@@ -42,6 +45,9 @@ TEST_CASE("Status codes map to problems: exact, by prefix, else internal") {
   CHECK(p("node.syncing") == Problem::kNotReady);
   CHECK(p("api.invalid_parameter") == Problem::kInvalidParameter);
   CHECK(p("io.disk_full") == Problem::kInternal);
+  CHECK(p("node.io") == Problem::kInternal);
+  CHECK(p("state.storage") == Problem::kInternal);
+  CHECK(p("tx.too_large") == Problem::kBodyTooLarge);
 }
 
 TEST_CASE("problem_json is RFC 9457 JSON even for hostile details") {
@@ -66,4 +72,25 @@ TEST_CASE("json_quote and is_valid_utf8") {
   CHECK(!is_valid_utf8("\xED\xA0\x80"));  // surrogate
   CHECK(!is_valid_utf8("\xF4\x90\x80\x80"));
   CHECK(!is_valid_utf8("\xE4\xB8"));
+}
+
+TEST_CASE("api/openapi.yaml lists every problem type and every route") {
+  const char* vectors = std::getenv("IMI_VECTORS_DIR");
+  REQUIRE_MESSAGE(vectors != nullptr, "run under CTest: IMI_VECTORS_DIR is not set");
+  std::ifstream in(std::string(vectors) + "/../../api/openapi.yaml");
+  REQUIRE(in.good());
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (int i = 0; i <= static_cast<int>(Problem::kTooManyConnections); ++i) {
+    const auto p = static_cast<Problem>(i);
+    CAPTURE(problem_type_uri(p));
+    CHECK(doc.find("- " + problem_type_uri(p) + "\n") != std::string::npos);
+    CHECK(doc.find(std::string(problem_info(p).slug) + " (" +
+                   std::to_string(problem_info(p).http_status)) != std::string::npos);
+  }
+  for (const char* path :
+       {"/v1/txs:", "/v1/txs/{id}:", "/v1/blocks:", "/v1/blocks/{height}:",
+        "/v1/state/{app}/{key}:", "/v1/status:", "/healthz:", "/readyz:", "/metrics:"}) {
+    CAPTURE(path);
+    CHECK(doc.find(std::string("\n  ") + path + "\n") != std::string::npos);
+  }
 }
