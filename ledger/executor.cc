@@ -51,6 +51,26 @@ class RootReader : public StateReader {
   const Hash32 root_;
 };
 
+// The state after an executed, uncommitted block.
+class AfterReader : public StateReader {
+ public:
+  AfterReader(StateTree& tree, const ExecutedBlock& executed) : tree_(tree), executed_(executed) {}
+  Result<std::optional<std::string>> get(std::string_view app,
+                                         std::string_view key) const override {
+    auto it = std::lower_bound(
+        executed_.writes.begin(), executed_.writes.end(), std::make_pair(app, key),
+        [](const StateWrite& w, const std::pair<std::string_view, std::string_view>& k) {
+          return std::make_pair(std::string_view(w.app), std::string_view(w.key)) < k;
+        });
+    if (it != executed_.writes.end() && it->app == app && it->key == key) return it->value;
+    return tree_.get(executed_.parent_state_root, app, key);
+  }
+
+ private:
+  StateTree& tree_;
+  const ExecutedBlock& executed_;
+};
+
 // Whether a Status from the sender rule marks the transaction (not storage).
 bool is_sender_breach(const Status& s) {
   return s.code().starts_with("exec.") || s.code().starts_with("tx.");
@@ -251,6 +271,10 @@ Result<ProvenValue> Executor::prove(const Hash32& root, std::string_view app,
 
 std::unique_ptr<StateReader> Executor::reader_at(const Hash32& root) {
   return std::make_unique<RootReader>(tree_, root);
+}
+
+std::unique_ptr<StateReader> Executor::reader_after(const ExecutedBlock& executed) {
+  return std::make_unique<AfterReader>(tree_, executed);
 }
 
 }  // namespace imi::ledger

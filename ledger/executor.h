@@ -110,6 +110,10 @@ class Executor {
   Result<ProvenValue> prove(const Hash32& root, std::string_view app, std::string_view key);
   // A StateReader over the tree at `root`; valid while the executor lives.
   std::unique_ptr<StateReader> reader_at(const Hash32& root);
+  // The state after `executed`, before it is committed (its writes over its
+  // parent root): e.g. for the next validator set of a proposed header.
+  // Valid while the executor and `executed` live.
+  std::unique_ptr<StateReader> reader_after(const ExecutedBlock& executed);
 
   const App* app(std::string_view name) const;
 

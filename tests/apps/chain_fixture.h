@@ -96,7 +96,8 @@ class Chain {
     h.proposer = ctx.proposer;
     h.results_root = ex->results_root;
     h.state_root = ex->state_root;
-    auto next = validator_set_at(*exec_->reader_at(ex->state_root), ctx.height + 1);
+    auto next = validator_set_at(*exec_->reader_after(*ex), ctx.height + 1);
+    INFO(next.status().to_string());
     REQUIRE(next.is_ok());
     h.validators = next->hash();
     auto b = ledger::Block::make(h, std::move(txs));
