@@ -728,18 +728,47 @@ def check_merkle(ck, doc):
         ck.expect(ok == p["valid"], p["name"], "verification gave %s" % ok)
 
 
+def smt_root(leaves, depth=0):
+    """Root of the sparse Merkle tree over [(path, value_hash)]."""
+    if not leaves:
+        return bytes(32)
+    if len(leaves) == 1:
+        return state_leaf_hash(*leaves[0])
+    left = [l for l in leaves if path_bit(l[0], depth) == 0]
+    right = [l for l in leaves if path_bit(l[0], depth) == 1]
+    return sha256(b"\x01" + smt_root(left, depth + 1) + smt_root(right, depth + 1))
+
+
+def state_proof_valid(c):
+    proof = c["proof"]
+    if not (isinstance(proof, dict) and sorted(proof) == ["leaf", "siblings"]
+            and isinstance(proof["siblings"], list)
+            and all(is_hex(x, 64) for x in proof["siblings"])):
+        return False
+    leaf = proof["leaf"]
+    if leaf is not None:
+        if not (isinstance(leaf, dict) and sorted(leaf) == ["path", "value_hash"]
+                and is_hex(leaf["path"], 64) and is_hex(leaf["value_hash"], 64)):
+            return False
+        leaf = (bytes.fromhex(leaf["path"]), bytes.fromhex(leaf["value_hash"]))
+    value = c["value_bytes"]
+    value = None if value is None else value.encode("utf-8")
+    return verify_state_proof(bytes.fromhex(c["root"]), c["app"], c["key"], value, leaf,
+                              [bytes.fromhex(x) for x in proof["siblings"]]) is None
+
+
 def check_state_proofs(ck, doc):
-    for c in doc["cases"]:
+    for t in doc["trees"]:
         ck.case()
-        proof = c["proof"]
-        leaf = proof["leaf"]
-        if leaf is not None:
-            leaf = (bytes.fromhex(leaf["path"]), bytes.fromhex(leaf["value_hash"]))
-        value = c.get("value")
-        value = None if value is None else jcs(value)
-        err = verify_state_proof(bytes.fromhex(c["root"]), c["app"], c["key"], value, leaf,
-                                 [bytes.fromhex(s) for s in proof["siblings"]])
-        ck.expect_code(err, c.get("error"), c["name"])
+        leaves = [(sha256((e["app"] + "/" + e["key"]).encode("utf-8")),
+                   sha256(e["value_bytes"].encode("utf-8"))) for e in t["entries"]]
+        ck.expect(len({l[0] for l in leaves}) == len(leaves), t["name"], "duplicate keys")
+        root = smt_root(leaves).hex()
+        ck.expect(root == t["root"], t["name"], "root %s, expected %s" % (root, t["root"]))
+    for c in doc["proofs"]:
+        ck.case()
+        ok = state_proof_valid(c)
+        ck.expect(ok == c["valid"], c["name"], "verification gave %s" % ok)
 
 
 def check_transactions(ck, doc):
