@@ -8,11 +8,19 @@
 
 #include <doctest/doctest.h>
 #include <leveldb/db.h>
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
+#include <sstream>
 
 #include "base/sha256.h"
 
@@ -430,4 +438,220 @@ TEST_CASE("smt: nodes written through a LevelDB WriteBatch survive a reopen") {
     CHECK(check_proof(tree, r2, "anchor", "299"));
   }
   std::filesystem::remove_all(dir);
+}
+
+// ---------------------------------------------------------------- vectors
+
+namespace {
+
+using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+void str(Writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+struct VectorTree {
+  std::string name;
+  Model entries;
+  Hash32 root{};
+};
+
+void write_case(Writer& w, const std::string& name, const Hash32& root, const std::string& app,
+                const std::string& key, const std::optional<std::string>& value,
+                const std::string& proof_json, bool valid) {
+  w.StartObject();
+  w.Key("name"), str(w, name);
+  w.Key("root"), str(w, to_hex(root));
+  w.Key("app"), str(w, app);
+  w.Key("key"), str(w, key);
+  w.Key("value_bytes");
+  value ? str(w, *value) : (void)w.Null();
+  w.Key("proof"), w.RawValue(proof_json.data(), proof_json.size(), rapidjson::kObjectType);
+  w.Key("valid"), w.Bool(valid);
+  w.EndObject();
+}
+
+// The contents of tests/vectors/state_proofs.json.
+std::string generate_state_vectors() {
+  std::vector<VectorTree> trees{{"empty", {}},
+                                {"one entry", {{{"anchor", "doc-1"}, R"({"height":1})"}}},
+                                {"six entries",
+                                 {{{"anchor", "a"}, R"({"by":"did:imi:00","height":3})"},
+                                  {{"governance", "limits"}, R"({"tx_bytes_max":65536})"},
+                                  {{"share", "item/1"}, R"({"title":"梯子 ladder"})"},
+                                  {{"share", "item/2"}, R"("")"},
+                                  {{"endorse", "status/7"}, "1"},
+                                  {{"anchor", "b"}, "true"}}},
+                                {"fifty entries", {}}};
+  for (int i = 0; i < 50; ++i)
+    trees[3].entries[{"anchor", "doc-" + std::to_string(i)}] = std::to_string(i);
+  MemStore store;
+  StateTree tree(store);
+  for (auto& t : trees) {
+    NodeWriteSet out;
+    auto w = writes_of(t.entries);
+    t.root = *tree.update(Hash32{}, w, out);
+    store.commit(std::move(out));
+  }
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.SetIndent(' ', 1);
+  w.StartObject();
+  w.Key("description");
+  str(w,
+      "Sparse Merkle state tree (DESIGN 'state tree'). path = SHA-256(UTF-8 app + '/' + key); "
+      "bit i of the path is bit (7 - i%8) of byte i/8 (most significant first); leaf hash = "
+      "SHA-256(0x00 || path || SHA-256(value bytes)); internal = SHA-256(0x01 || left || right); "
+      "empty subtree = 32 zero bytes; a subtree with one leaf hashes to that leaf's hash. "
+      "trees[]: {name, entries: [{app, key, value_bytes}], root}: root is the hash of the tree "
+      "holding exactly these entries. value_bytes is the exact UTF-8 string whose bytes are "
+      "hashed (JCS of the stored value). proofs[]: {name, root, app, key, value_bytes: string "
+      "(claims membership with this value) or null (claims absence), proof: {leaf: null | "
+      "{path, value_hash}, siblings: [hex, root end first]}, valid}. A proof is valid iff: every "
+      "hex is 64 lowercase characters and proof has exactly those members; at most 256 "
+      "siblings; with d = number of siblings, a leaf's path agrees with the key's path in bits "
+      "0..d-1; for membership the leaf is present with path = the key's path and value_hash = "
+      "SHA-256(value_bytes); for absence the leaf is null or has a different path; and folding "
+      "h = leaf hash (or 32 zero bytes if leaf is null) for i = d-1 down to 0 as h = "
+      "internal(h, siblings[i]) if bit i of the key's path is 0, else internal(siblings[i], h), "
+      "gives root.");
+  w.Key("trees");
+  w.StartArray();
+  for (const auto& t : trees) {
+    w.StartObject();
+    w.Key("name"), str(w, t.name);
+    w.Key("entries");
+    w.StartArray();
+    for (const auto& [k, v] : t.entries) {
+      w.StartObject();
+      w.Key("app"), str(w, k.first);
+      w.Key("key"), str(w, k.second);
+      w.Key("value_bytes"), str(w, v);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("root"), str(w, to_hex(t.root));
+    w.EndObject();
+  }
+  w.EndArray();
+
+  w.Key("proofs");
+  w.StartArray();
+  auto prove = [&](const VectorTree& t, const std::string& app, const std::string& key) {
+    return *tree.prove(t.root, app, key);
+  };
+  // Finds absent keys of `t` whose path ends in an empty subtree and on another leaf.
+  auto absent = [&](const VectorTree& t, bool on_leaf) {
+    for (int j = 0;; ++j) {
+      std::string key = "absent-" + std::to_string(j);
+      if (prove(t, "anchor", key).proof.leaf.has_value() == on_leaf) return key;
+    }
+  };
+  for (const auto& t : trees) {
+    for (const auto& [k, v] : t.entries) {
+      if (t.name == "fifty entries" && k.second != "doc-7" && k.second != "doc-42") continue;
+      auto p = prove(t, k.first, k.second);
+      write_case(w, t.name + ": " + k.first + "/" + k.second + " present", t.root, k.first,
+                 k.second, v, state_proof_to_json(p.proof), true);
+    }
+    for (bool on_leaf : {false, true}) {
+      if (t.entries.empty() && on_leaf) continue;
+      if (t.entries.size() == 1 && !on_leaf) continue;
+      std::string key = absent(t, on_leaf);
+      write_case(w,
+                 t.name + ": anchor/" + key + " absent, path ends " +
+                     (on_leaf ? "on another leaf" : "in an empty subtree"),
+                 t.root, "anchor", key, std::nullopt,
+                 state_proof_to_json(prove(t, "anchor", key).proof), true);
+    }
+  }
+  // Invalid cases, on the fifty-entry tree.
+  const VectorTree& t = trees[3];
+  StateProof good = prove(t, "anchor", "doc-7").proof;
+  auto bad = [&](const std::string& why, const StateProof& p, std::optional<std::string> value,
+                 const Hash32& root) {
+    write_case(w, why, root, "anchor", "doc-7", value, state_proof_to_json(p), false);
+  };
+  bad("membership with a wrong value", good, "8", t.root);
+  bad("absence claimed with a membership proof", good, std::nullopt, t.root);
+  bad("proof against another tree's root", good, "7", trees[2].root);
+  StateProof p = good;
+  p.siblings[0][5] ^= 4;
+  bad("tampered sibling", p, "7", t.root);
+  p = good;
+  p.siblings.pop_back();
+  bad("sibling dropped", p, "7", t.root);
+  p = good;
+  p.siblings.push_back(Hash32{});
+  bad("extra zero sibling", p, "7", t.root);
+  p = good;
+  p.leaf->path[0] ^= 0x80;
+  bad("absence by a leaf that cannot sit on this path", p, std::nullopt, t.root);
+  p = good;
+  p.leaf.reset();
+  bad("empty subtree claimed where the leaf is", p, std::nullopt, t.root);
+  std::string json = state_proof_to_json(good);
+  std::string upper = json;
+  size_t at = upper.find("siblings\":[\"") + 12;
+  for (size_t i = at; i < at + 64; ++i) upper[i] = static_cast<char>(std::toupper(upper[i]));
+  write_case(w, "sibling in uppercase hex", t.root, "anchor", "doc-7", "7", upper, false);
+  std::string shorter = json;
+  shorter.erase(at, 2);
+  write_case(w, "sibling of 31 bytes", t.root, "anchor", "doc-7", "7", shorter, false);
+  std::string many = R"({"leaf":null,"siblings":[)";
+  for (int i = 0; i < 257; ++i) many += (i ? ",\"" : "\"") + std::string(64, '0') + "\"";
+  write_case(w, "257 siblings", t.root, "anchor", "doc-7", std::nullopt, many + "]}", false);
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString()) + "\n";
+}
+
+std::string state_vectors_path() {
+  const char* dir = std::getenv("IMI_VECTORS_DIR");
+  return std::string(dir ? dir : "tests/vectors") + "/state_proofs.json";
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("state vectors: the file is what the generator writes (IMI_WRITE_VECTORS=1 rewrites)") {
+  std::string generated = generate_state_vectors();
+  if (std::getenv("IMI_WRITE_VECTORS")) std::ofstream(state_vectors_path()) << generated;
+  CHECK(read_file(state_vectors_path()) == generated);
+}
+
+TEST_CASE("state vectors: every tree root and proof checks as marked") {
+  rapidjson::Document doc;
+  doc.Parse(read_file(state_vectors_path()).c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  for (const auto& t : doc["trees"].GetArray()) {
+    CAPTURE(t["name"].GetString());
+    Model m;
+    for (const auto& e : t["entries"].GetArray())
+      m[{e["app"].GetString(), e["key"].GetString()}] = e["value_bytes"].GetString();
+    CHECK(to_hex(ref_root(m)) == t["root"].GetString());
+  }
+  size_t valid = 0, invalid = 0;
+  for (const auto& c : doc["proofs"].GetArray()) {
+    CAPTURE(c["name"].GetString());
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> pw(buf);
+    c["proof"].Accept(pw);
+    auto proof = state_proof_from_json(buf.GetString());
+    std::optional<std::string_view> value;
+    if (c["value_bytes"].IsString())
+      value = std::string_view(c["value_bytes"].GetString(), c["value_bytes"].GetStringLength());
+    bool ok =
+        proof && verify_state_proof(*from_hex_fixed<32>(c["root"].GetString()),
+                                    c["app"].GetString(), c["key"].GetString(), value, *proof);
+    CHECK(ok == c["valid"].GetBool());
+    ++(ok ? valid : invalid);
+  }
+  CHECK(valid == 15);
+  CHECK(invalid == 11);
 }
