@@ -1,0 +1,41 @@
+// A small record kept durable across crashes: the consensus engine's
+// DurableState (consensus/durable.h), written before any message leaves the
+// node.
+//
+// Two files, `<base>.a` and `<base>.b`, are written alternately, each in full
+// and fdatasync'ed: header "IMIDUR01" | u64 sequence | u32 length |
+// SHA-256(payload) | payload. A crash while writing one leaves the other
+// intact; load() returns the valid record with the highest sequence.
+// Not thread-safe: one owner (the consensus loop).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/bytes.h"
+#include "base/status.h"
+
+namespace imi::node {
+
+class DurableFile {
+ public:
+  explicit DurableFile(std::string base_path) : base_(std::move(base_path)) {}
+
+  // The newest valid record, nullopt if neither file holds one (first start).
+  // Errors: durable.io (a file exists but cannot be read).
+  Result<std::optional<Bytes>> load();
+
+  // Writes `payload` as the newest record and syncs it. Errors: durable.io.
+  Status store(ByteView payload);
+
+  // Payloads larger than this are refused on load (a corrupt length).
+  static constexpr size_t kPayloadBytesMax = 64u << 20;
+
+ private:
+  std::string base_;
+  uint64_t seq_ = 0;       // sequence of the newest record
+  bool next_is_a_ = true;  // which file the next store() overwrites
+};
+
+}  // namespace imi::node

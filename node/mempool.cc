@@ -1,0 +1,249 @@
+#include "node/mempool.h"
+
+#include <algorithm>
+
+namespace imi::node {
+
+Mempool::Mempool(MempoolOptions options) : opts_(options) {}
+
+Result<AddResult> Mempool::add(const ledger::Transaction& tx, uint64_t committed_next_nonce) {
+  std::lock_guard lock(mu_);
+  if (by_id_.count(tx.id()) != 0) return AddResult::kDuplicate;
+  if (tx.canonical().size() > opts_.tx_bytes_max) {
+    return Status::error("tx.too_large", "transaction is " + std::to_string(tx.canonical().size()) +
+                                             " bytes; this node admits at most " +
+                                             std::to_string(opts_.tx_bytes_max));
+  }
+  auto it = senders_.find(tx.from());
+  const uint64_t base = it == senders_.end() ? committed_next_nonce : it->second.base;
+  if (tx.nonce() < base) {
+    return Status::error("tx.nonce_used", "nonce " + std::to_string(tx.nonce()) + " of " +
+                                              tx.from() + " is already used; the next nonce is " +
+                                              std::to_string(base));
+  }
+  if (tx.nonce() - base >= opts_.sender_txs_max) {
+    return Status::error("tx.nonce_gap", "nonce " + std::to_string(tx.nonce()) + " of " +
+                                             tx.from() + " is too far ahead of the next nonce " +
+                                             std::to_string(base) +
+                                             "; send the missing ones first");
+  }
+  if (it != senders_.end()) {
+    auto same = it->second.txs.find(tx.nonce());
+    if (same != it->second.txs.end()) {
+      return Status::error("tx.nonce_used", "another transaction with nonce " +
+                                                std::to_string(tx.nonce()) + " from " + tx.from() +
+                                                " is pending (id " + same->second.tx.id_hex() +
+                                                "); use the next nonce");
+    }
+    if (it->second.txs.size() >= opts_.sender_txs_max) {
+      return Status::error("mempool.sender_full",
+                           tx.from() + " has " + std::to_string(it->second.txs.size()) +
+                               " transactions pending; wait for them to commit and retry");
+    }
+  }
+  if (by_id_.size() >= opts_.txs_max || bytes_ + tx.canonical().size() > opts_.bytes_max) {
+    return Status::error("mempool.full", "the mempool is full (" + std::to_string(by_id_.size()) +
+                                             " transactions); retry in a moment");
+  }
+  if (it == senders_.end()) {
+    it = senders_.emplace(tx.from(), Sender{}).first;
+    it->second.base = committed_next_nonce;
+    it->second.cursor = committed_next_nonce;
+  }
+  it->second.txs.emplace(tx.nonce(), Entry{tx});
+  by_id_.emplace(tx.id(), tx.from());
+  bytes_ += tx.canonical().size();
+  queue_if_ready(it->first, it->second);
+  return AddResult::kAdded;
+}
+
+void Mempool::queue_if_ready(const std::string& from, Sender& s) {
+  if (!s.queued && s.txs.count(s.cursor) != 0) {
+    s.queued = true;
+    ready_.push_back(from);
+  }
+}
+
+bool Mempool::contains(const Hash32& id) const {
+  std::lock_guard lock(mu_);
+  return by_id_.count(id) != 0;
+}
+
+std::optional<uint64_t> Mempool::known_base(const std::string& from) const {
+  std::lock_guard lock(mu_);
+  auto it = senders_.find(from);
+  if (it == senders_.end()) return std::nullopt;
+  return it->second.base;
+}
+
+void Mempool::remove(const Hash32& id, Rejection reason) {
+  std::lock_guard lock(mu_);
+  remember_rejected(id, std::move(reason));
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  auto s = senders_.find(it->second);
+  by_id_.erase(it);
+  if (s == senders_.end()) return;
+  for (auto e = s->second.txs.begin(); e != s->second.txs.end(); ++e) {
+    if (e->second.tx.id() == id) {
+      bytes_ -= e->second.tx.canonical().size();
+      s->second.txs.erase(e);
+      break;
+    }
+  }
+}
+
+std::optional<ledger::Transaction> Mempool::get(const Hash32& id) const {
+  std::lock_guard lock(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  const Sender& s = senders_.at(it->second);
+  for (const auto& [nonce, e] : s.txs)
+    if (e.tx.id() == id) return e.tx;
+  return std::nullopt;
+}
+
+bool Mempool::has_ready() const {
+  std::lock_guard lock(mu_);
+  for (const std::string& from : ready_) {
+    auto it = senders_.find(from);
+    if (it != senders_.end() && it->second.txs.count(it->second.cursor) != 0) return true;
+  }
+  return false;
+}
+
+std::vector<ledger::Transaction> Mempool::take_batch(size_t max_txs, size_t max_bytes) {
+  std::lock_guard lock(mu_);
+  std::vector<ledger::Transaction> out;
+  size_t bytes = 0;
+  while (!ready_.empty() && out.size() < max_txs) {
+    std::string from = std::move(ready_.front());
+    ready_.pop_front();
+    auto it = senders_.find(from);
+    if (it == senders_.end()) continue;
+    Sender& s = it->second;
+    s.queued = false;
+    if (s.txs.empty() && s.cursor == s.base) {
+      senders_.erase(it);
+      continue;
+    }
+    bool full = false;
+    for (auto e = s.txs.find(s.cursor); e != s.txs.end() && e->first == s.cursor; ++e) {
+      const size_t size = e->second.tx.canonical().size();
+      if (out.size() >= max_txs || bytes + size > max_bytes) {
+        full = true;
+        break;
+      }
+      out.push_back(e->second.tx);
+      bytes += size;
+      ++s.cursor;
+      ++in_flight_;
+    }
+    if (full) {
+      // Keep this sender first in line for the next block.
+      if (s.txs.count(s.cursor) != 0) {
+        s.queued = true;
+        ready_.push_front(from);
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+void Mempool::release_in_flight() {
+  std::lock_guard lock(mu_);
+  for (auto& [from, s] : senders_) {
+    if (s.cursor != s.base) {
+      s.cursor = s.base;
+      queue_if_ready(from, s);
+    }
+  }
+  in_flight_ = 0;
+}
+
+std::vector<Mempool::Evicted> Mempool::on_commit(std::span<const ledger::Transaction> txs) {
+  std::lock_guard lock(mu_);
+  std::vector<Evicted> evicted;
+  // Highest used nonce per sender in this block.
+  std::unordered_map<std::string, uint64_t> next;
+  for (const auto& tx : txs) {
+    uint64_t& n = next[tx.from()];
+    n = std::max(n, tx.nonce() + 1);
+  }
+  std::unordered_map<Hash32, bool, ledger::Hash32Hasher> in_block;
+  for (const auto& tx : txs) in_block.emplace(tx.id(), true);
+  for (const auto& [from, n] : next) {
+    auto it = senders_.find(from);
+    if (it == senders_.end()) continue;
+    Sender& s = it->second;
+    s.base = std::max(s.base, n);
+    while (!s.txs.empty() && s.txs.begin()->first < s.base) {
+      const ledger::Transaction& tx = s.txs.begin()->second.tx;
+      if (in_block.count(tx.id()) == 0) {
+        Rejection r{"tx.nonce_used", "nonce " + std::to_string(tx.nonce()) + " of " + from +
+                                         " was used by another committed transaction"};
+        evicted.push_back(Evicted{tx.id(), r});
+        remember_rejected(tx.id(), std::move(r));
+      }
+      bytes_ -= tx.canonical().size();
+      by_id_.erase(tx.id());
+      s.txs.erase(s.txs.begin());
+    }
+  }
+  // The in-flight block is this one (one height at a time): every sender's
+  // cursor restarts from its committed next nonce.
+  for (auto it = senders_.begin(); it != senders_.end();) {
+    Sender& s = it->second;
+    s.cursor = s.base;
+    if (s.txs.empty() && !s.queued) {
+      it = senders_.erase(it);
+      continue;
+    }
+    queue_if_ready(it->first, s);
+    ++it;
+  }
+  in_flight_ = 0;
+  return evicted;
+}
+
+void Mempool::record_rejected(const Hash32& id, Rejection reason) {
+  std::lock_guard lock(mu_);
+  remember_rejected(id, std::move(reason));
+}
+
+void Mempool::remember_rejected(const Hash32& id, Rejection reason) {
+  if (opts_.rejected_kept_max == 0) return;
+  auto [it, inserted] = rejected_.insert_or_assign(id, std::move(reason));
+  (void)it;
+  if (!inserted) return;
+  rejected_order_.push_back(id);
+  while (rejected_order_.size() > opts_.rejected_kept_max) {
+    rejected_.erase(rejected_order_.front());
+    rejected_order_.pop_front();
+  }
+}
+
+std::optional<Rejection> Mempool::rejection(const Hash32& id) const {
+  std::lock_guard lock(mu_);
+  auto it = rejected_.find(id);
+  if (it == rejected_.end()) return std::nullopt;
+  return it->second;
+}
+
+size_t Mempool::size() const {
+  std::lock_guard lock(mu_);
+  return by_id_.size();
+}
+
+size_t Mempool::bytes() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
+}
+
+size_t Mempool::in_flight() const {
+  std::lock_guard lock(mu_);
+  return in_flight_;
+}
+
+}  // namespace imi::node

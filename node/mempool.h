@@ -1,0 +1,135 @@
+// The mempool: transactions that passed admission and wait for a block.
+//
+// Admission is split so the expensive part runs off the consensus loop: the
+// caller decodes the transaction and checks its chain and signature (on a
+// worker pool), then calls add() with the sender's next nonce in committed
+// state. add() enforces the rest:
+//   - dedupe by id: the same transaction again is not an error (kDuplicate);
+//   - one transaction per (sender, nonce) (DESIGN "sender rule"): another
+//     transaction with a pending nonce is tx.nonce_used;
+//   - nonce below the sender's next committed nonce: tx.nonce_used; more than
+//     sender_txs_max ahead of it: tx.nonce_gap;
+//   - caps: mempool.sender_full (sender_txs_max pending for one sender),
+//     mempool.full (txs_max or bytes_max reached). Both say to retry later.
+//
+// Selection (take_batch) follows each sender's nonce order: a sender's
+// transactions are taken consecutively from its next nonce, senders in the
+// order they became ready. Taken transactions stay in the pool (GET says
+// pending) but are "in flight" and not taken again until release_in_flight()
+// (the block was abandoned) or on_commit() (it committed).
+//
+// After each committed block, on_commit() drops the block's transactions and
+// evicts those that can no longer apply (their nonce was used by another
+// transaction); evicted ones are remembered as rejected with the reason, in a
+// bounded list (rejected_kept_max, oldest forgotten first) so GET /v1/txs/{id}
+// can answer "rejected" with the reason.
+//
+// Thread-safe: one mutex guards everything (the API thread reads, the
+// consensus loop writes).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "ledger/smt_store.h"
+#include "ledger/transaction.h"
+
+namespace imi::node {
+
+struct MempoolOptions {
+  size_t txs_max = 100000;            // transactions pending in total
+  size_t bytes_max = 256u << 20;      // canonical bytes pending in total
+  size_t sender_txs_max = 1000;       // pending per sender; also how far a nonce may run ahead
+  size_t tx_bytes_max = 64 * 1024;    // admission cap; only tightens genesis tx_bytes_max
+  size_t rejected_kept_max = 100000;  // rejection reasons remembered
+};
+
+enum class AddResult { kAdded, kDuplicate };
+
+struct Rejection {
+  std::string code;
+  std::string message;
+};
+
+class Mempool {
+ public:
+  explicit Mempool(MempoolOptions options);
+
+  // Adds a decoded transaction whose chain and signature were checked.
+  // `committed_next_nonce` is the sender's next nonce in committed state
+  // (used only when the pool holds nothing from that sender yet).
+  Result<AddResult> add(const ledger::Transaction& tx, uint64_t committed_next_nonce);
+
+  bool contains(const Hash32& id) const;
+  // The next committed nonce the pool tracks for `from`, nullopt if it holds
+  // nothing from that sender (then the caller reads committed state).
+  std::optional<uint64_t> known_base(const std::string& from) const;
+  // Drops the pending transaction `id` (a proposer left it out of a block)
+  // and remembers `reason` for it. No-op if absent.
+  void remove(const Hash32& id, Rejection reason);
+  // The pending transaction with this id, if any.
+  std::optional<ledger::Transaction> get(const Hash32& id) const;
+
+  // True if take_batch would return at least one transaction.
+  bool has_ready() const;
+  // Up to `max_txs` transactions of at most `max_bytes` canonical bytes in
+  // total, each sender's in nonce order, marked in flight.
+  std::vector<ledger::Transaction> take_batch(size_t max_txs, size_t max_bytes);
+  // Returns every in-flight transaction to the ready state.
+  void release_in_flight();
+
+  struct Evicted {
+    Hash32 id{};
+    Rejection reason;
+  };
+  // A block with `txs` committed: removes them, moves each sender's next nonce
+  // past them and evicts transactions whose nonce is now used. Also clears the
+  // in-flight marks (the block that was in flight is this one).
+  std::vector<Evicted> on_commit(std::span<const ledger::Transaction> txs);
+
+  // Remembers that `id` was rejected (bounded; the oldest is forgotten).
+  void record_rejected(const Hash32& id, Rejection reason);
+  std::optional<Rejection> rejection(const Hash32& id) const;
+
+  size_t size() const;
+  size_t bytes() const;
+  size_t in_flight() const;
+
+ private:
+  struct Entry {
+    ledger::Transaction tx;
+  };
+  struct Sender {
+    uint64_t base = 0;              // next nonce in committed state
+    uint64_t cursor = 0;            // next nonce to select (base + in-flight count)
+    bool queued = false;            // in ready_
+    std::map<uint64_t, Entry> txs;  // by nonce
+  };
+
+  void queue_if_ready(const std::string& from, Sender& s);
+  void remember_rejected(const Hash32& id, Rejection reason);
+
+  const MempoolOptions opts_;
+
+  mutable std::mutex mu_;
+  // Guarded by mu_.
+  std::unordered_map<std::string, Sender> senders_;
+  std::unordered_map<Hash32, std::string, ledger::Hash32Hasher> by_id_;  // id -> sender
+  std::deque<std::string> ready_;  // senders whose cursor nonce is pending
+  size_t bytes_ = 0;
+  size_t in_flight_ = 0;
+  std::unordered_map<Hash32, Rejection, ledger::Hash32Hasher> rejected_;
+  std::deque<Hash32> rejected_order_;
+};
+
+}  // namespace imi::node

@@ -1,0 +1,547 @@
+// Node: opening, threads, the consensus loop (cutting, validating and
+// committing blocks) and transaction admission. Reads for the API are in
+// node_queries.cc.
+#include "node/node.h"
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "apps/anchor.h"
+#include "ledger/executor_account.h"
+
+namespace imi::node {
+
+namespace asio = boost::asio;
+
+namespace {
+
+uint64_t wall_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// The dev chain's transport: no peers, nothing to send.
+class NoPeers : public Transport {
+ public:
+  bool has_peers() const override { return false; }
+  void send(const consensus::Outbound&) override {}
+};
+
+Result<consensus::ValidatorSet> to_consensus_set(const ledger::ValidatorSet& set) {
+  std::vector<consensus::Validator> vs;
+  for (const auto& v : set.validators()) vs.push_back(consensus::Validator{v.id, v.key});
+  return consensus::ValidatorSet::create(std::move(vs));
+}
+
+ledger::CommitCertificate to_ledger_cert(const consensus::CommitCertificate& c) {
+  ledger::CommitCertificate out;
+  out.height = c.height;
+  out.view = c.view;
+  out.block = c.block;
+  for (const auto& s : c.sigs) out.sigs.push_back(ledger::CommitSig{s.validator, s.sig});
+  out.sort_sigs();
+  return out;
+}
+
+void log_line(const std::string& s) { std::fprintf(stderr, "imid: %s\n", s.c_str()); }
+
+}  // namespace
+
+std::vector<std::unique_ptr<ledger::App>> make_apps() {
+  std::vector<std::unique_ptr<ledger::App>> apps;
+  apps.push_back(std::make_unique<apps::AnchorApp>());
+  return apps;
+}
+
+Node::Node(Home home)
+    : home_(std::move(home)),
+      signer_(home_.key),
+      mempool_(home_.config.mempool),
+      sig_cache_(home_.config.mempool.txs_max * 2 + 10000),
+      tick_timer_(loop_),
+      durable_file_((std::filesystem::path(home_.data_dir) / "consensus").string()) {}
+
+Node::~Node() { shutdown(); }
+
+Result<std::unique_ptr<Node>> Node::open(Home home) {
+  std::unique_ptr<Node> node(new Node(std::move(home)));
+  IMI_RETURN_IF_ERROR(node->open_ledger());
+  IMI_RETURN_IF_ERROR(node->open_engine());
+  return node;
+}
+
+Status Node::open_ledger() {
+  const ledger::Genesis& g = home_.genesis;
+  chain_ = g.chain();
+  self_ = home_.key.did();
+  limits_ = g.limits();
+  admit_limits_ = limits_;
+  if (home_.config.mempool.tx_bytes_max < admit_limits_.tx_bytes_max)
+    admit_limits_.tx_bytes_max = home_.config.mempool.tx_bytes_max;
+  if (g.validators().find(self_) == nullptr)
+    return Status::error("node.not_validator",
+                         self_ + " (the key in " + home_.config.keystore_file +
+                             ") is not a validator of the genesis; observers come with P2P sync");
+  auto set = to_consensus_set(g.validators());
+  if (!set) return set.status();
+  consensus_set_ = std::move(*set);
+
+  std::error_code ec;
+  std::filesystem::create_directories(home_.data_dir, ec);
+  if (ec) return Status::error("node.io", "cannot create " + home_.data_dir + ": " + ec.message());
+  auto store = ledger::Store::open((std::filesystem::path(home_.data_dir) / "ledger").string());
+  if (!store) return store.status();
+  store_ = std::move(*store);
+  nodes_ = std::make_unique<ledger::LevelDbNodeStore>(*store_->db());
+  std::vector<std::unique_ptr<ledger::App>> apps = make_apps();
+  for (const auto& a : apps) executor_app_names_.emplace(a->name());
+  auto exec = ledger::Executor::make(*nodes_, std::move(apps));
+  if (!exec) return exec.status();
+  executor_ = std::move(*exec);
+  read_tree_ = std::make_unique<ledger::StateTree>(*nodes_);
+
+  auto genesis = executor_->make_genesis(g);
+  if (!genesis) return genesis.status();
+  auto& [gblock, gexec] = *genesis;
+  if (!store_->head()) {
+    IMI_RETURN_IF_ERROR(executor_->commit(*store_, gblock, nullptr, gexec));
+  } else {
+    auto stored = store_->block_json(0);
+    if (!stored) return stored.status();
+    if (*stored != gblock.canonical())
+      return Status::error("node.genesis_mismatch",
+                           "the ledger in " + home_.data_dir + " holds another genesis than " +
+                               home_.config.genesis_file +
+                               "; use the matching genesis or another data_dir");
+  }
+  const ledger::StoreHead sh = *store_->head();
+  auto block_json = store_->block_json(sh.height);
+  if (!block_json) return block_json.status();
+  auto block = ledger::Block::decode(*block_json, limits_);
+  if (!block) return block.status();
+  Head h;
+  h.height = sh.height;
+  h.id = sh.block_id;
+  h.time_ms = block->header().time_ms;
+  h.state_root = block->header().state_root;
+  if (sh.height > 0) {
+    auto cert_json = store_->cert_json(sh.height);
+    if (!cert_json) return cert_json.status();
+    auto cert = ledger::CommitCertificate::decode(*cert_json);
+    if (!cert) return cert.status();
+    h.view = cert->view;
+  }
+  head_root_ = h.state_root;
+  head_reader_ = executor_->reader_at(head_root_);
+  std::lock_guard lock(head_mu_);
+  head_ = h;
+  return Status::ok();
+}
+
+Status Node::open_engine() {
+  const Head h = head();
+  consensus::Options o;
+  o.chain_id = chain_;
+  o.self = self_;
+  const uint64_t tick = home_.config.tick_ms;
+  o.checkpoint_interval = home_.config.checkpoint_interval;
+  o.view_timeout_ticks = std::max<uint64_t>(1, home_.config.view_timeout_ms / tick);
+  o.view_timeout_max_ticks =
+      std::max<uint64_t>(o.view_timeout_ticks, home_.config.view_timeout_max_ms / tick);
+  o.rebroadcast_ticks = std::max<uint64_t>(1, 500 / tick);
+  o.block_time_future_max_ms = home_.genesis.block_time().delta_ms;
+  o.limits.payload_bytes_max = limits_.block_bytes_max;
+
+  std::optional<consensus::DurableState> durable;
+  auto bytes = durable_file_.load();
+  if (!bytes) return bytes.status();
+  if (*bytes) {
+    auto d = consensus::decode_durable(**bytes, o.limits);
+    if (!d) return d.status();
+    durable = std::move(*d);
+  }
+  consensus::ChainTip tip;
+  tip.height = h.height;
+  tip.block = h.id;
+  tip.time_ms = h.time_ms;
+  tip.view = h.view;
+  auto engine = consensus::Engine::create(o, signer_, verifier_, tip,
+                                          consensus::ValidatorSchedule(consensus_set_), durable);
+  if (!engine) return engine.status();
+  engine_ = std::move(*engine);
+  transport_ = std::make_unique<NoPeers>();
+  last_view_ = engine_->view();
+  return Status::ok();
+}
+
+Status Node::start() {
+  api::ServerOptions opts = home_.config.api;
+  server_ = std::make_unique<api::HttpServer>(api_io_, *this, opts);
+  IMI_RETURN_IF_ERROR(server_->start());
+  verify_pool_ = std::make_unique<asio::thread_pool>(home_.config.verify_threads);
+  loop_work_.emplace(loop_.get_executor());
+  asio::post(loop_, [this] {
+    // The engine checks block time against its clock: give it one first.
+    handle(engine_->on_tick(wall_ms()));
+    handle(engine_->start());
+    arm_tick();
+    started_ = true;
+  });
+  loop_thread_ = std::thread([this] { loop_.run(); });
+  for (size_t i = 0; i < home_.config.api_threads; ++i)
+    api_threads_.emplace_back([this] { api_io_.run(); });
+  return Status::ok();
+}
+
+std::string Node::api_url() const {
+  const std::string& host = home_.config.api.listen_host;
+  const std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return "http://" + h + ":" + std::to_string(server_ ? server_->port() : 0);
+}
+
+void Node::shutdown() {
+  std::lock_guard lock(shutdown_mu_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  stopping_ = true;
+  // 1. No new requests; responses in flight are dropped by the server.
+  if (server_) server_->stop();
+  api_io_.stop();
+  for (auto& t : api_threads_) t.join();
+  api_threads_.clear();
+  // 2. Admissions already being verified finish (they are refused in admit()).
+  if (verify_pool_) verify_pool_->join();
+  // 3. The loop finishes the block in progress (handlers run to completion),
+  //    then writes the engine's state and stops.
+  if (loop_thread_.joinable()) {
+    asio::post(loop_, [this] {
+      tick_timer_.cancel();
+      if (!failed_) persist_durable();
+      loop_work_.reset();
+    });
+    loop_thread_.join();
+  }
+  // 4. Close LevelDB (destroying the store syncs nothing more: every block
+  //    was written with a synced batch).
+  engine_.reset();
+  head_reader_.reset();
+  executor_.reset();
+  {
+    std::lock_guard state_lock(state_mu_);
+    read_tree_.reset();
+  }
+  nodes_.reset();
+  store_.reset();
+}
+
+// ---------------------------------------------------------------- loop
+
+void Node::arm_tick() {
+  tick_timer_.expires_after(std::chrono::milliseconds(home_.config.tick_ms));
+  tick_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || failed_) return;
+    on_tick();
+    arm_tick();
+  });
+}
+
+void Node::on_tick() { handle(engine_->on_tick(wall_ms())); }
+
+void Node::fail(const Status& status) {
+  log_line("fatal: " + status.to_string() + "; stopping the node (restart it to recover)");
+  failed_ = true;
+  stopping_ = true;
+  tick_timer_.cancel();
+}
+
+void Node::handle(consensus::Ready ready) {
+  if (failed_) return;
+  // THE RULE (consensus/engine.h): committed blocks first, then the durable
+  // state, then messages.
+  for (const consensus::Committed& c : ready.committed) {
+    Status s = commit(c);
+    if (!s) return fail(s);
+  }
+  if (ready.to_persist) durable_pending_ = std::move(ready.to_persist);
+  if (!ready.messages.empty() && transport_->has_peers()) {
+    persist_durable();
+    if (failed_) return;
+    for (const auto& m : ready.messages) transport_->send(m);
+  }
+  if (ready.propose) propose_request_ = ready.propose;
+  for (const auto& v : ready.validate) validate(v);
+  if (!ready.evidence.empty())
+    log_line(std::to_string(ready.evidence.size()) + " piece(s) of equivocation evidence");
+  if (engine_->view() != last_view_) {
+    metrics_.view_changed();
+    last_view_ = engine_->view();
+    std::lock_guard lock(head_mu_);
+    head_.view = last_view_;
+  }
+  if (propose_request_) schedule_cut();
+}
+
+void Node::persist_durable() {
+  if (!durable_pending_) return;
+  Status s = durable_file_.store(consensus::encode_durable(*durable_pending_));
+  if (!s) return fail(s);
+  durable_pending_.reset();
+}
+
+void Node::schedule_cut() {
+  if (cut_scheduled_) return;
+  cut_scheduled_ = true;
+  // Posted, not called: admissions queued while the last block was in
+  // flight run first, so they join this block.
+  asio::post(loop_, [this] {
+    cut_scheduled_ = false;
+    cut_block();
+  });
+}
+
+void Node::cut_block() {
+  if (failed_ || !propose_request_) return;
+  const consensus::ProposeRequest req = *propose_request_;
+  if (!req.must_propose && !mempool_.has_ready()) return;
+  if (req.height != engine_->height() || req.view != engine_->view()) {
+    propose_request_.reset();
+    return;
+  }
+  propose_request_.reset();
+  const auto cut_at = std::chrono::steady_clock::now();
+  const size_t header_bytes = 2048;
+  std::vector<ledger::Transaction> txs = mempool_.take_batch(
+      std::min(home_.config.block_txs_max, limits_.block_txs_max),
+      limits_.block_bytes_max > header_bytes ? limits_.block_bytes_max - header_bytes : 0);
+  ledger::BlockContext ctx{chain_, req.height, std::max(wall_ms(), req.parent_time_ms + 1), self_};
+  auto exec = executor_->propose(head_root_, ctx, txs);
+  if (!exec) return fail(exec.status());
+  for (const ledger::ExcludedTx& ex : exec->excluded) {
+    const Hash32 id = txs[ex.index].id();
+    Rejection r{ex.reason.code(), ex.reason.message()};
+    mempool_.remove(id, r);
+    metrics_.rejected(r.code);
+    notify(id, rejected_tx_json(id, r));
+  }
+  ledger::BlockHeader header;
+  header.chain = chain_;
+  header.height = req.height;
+  header.prev = req.parent;
+  header.time_ms = ctx.time_ms;
+  header.proposer = self_;
+  header.results_root = exec->results_root;
+  header.state_root = exec->state_root;
+  header.validators = home_.genesis.validators().hash();
+  auto block = std::make_shared<const ledger::Block>(ledger::Block::make(header, exec->txs));
+  const Hash32 id = block->id();
+  const std::string canonical = block->canonical();
+  Bytes payload(canonical.begin(), canonical.end());
+  candidates_[id] = Candidate{block, std::move(*exec), cut_at};
+  handle(engine_->propose(req.height, req.view, id, std::move(payload), ctx.time_ms));
+}
+
+void Node::validate(const consensus::ValidateRequest& req) {
+  // A block from another primary (not reached on a one-validator chain).
+  bool valid = false;
+  uint64_t time_ms = 0;
+  std::string text(req.payload.begin(), req.payload.end());
+  auto block = ledger::Block::decode(text, limits_);
+  if (block && block->id() == req.block && block->header().height == req.height &&
+      block->header().prev == req.parent && block->header().chain == chain_ &&
+      block->header().validators == home_.genesis.validators().hash() &&
+      block->header().tx_count == block->txs().size() &&
+      block->header().txs_root == ledger::compute_txs_root(block->txs())) {
+    valid = true;
+    for (const auto& tx : block->txs()) {
+      if (!tx.check_chain(chain_)) valid = false;
+      // Signatures admitted here were verified once already.
+      if (valid && !sig_cache_.contains(tx.id())) {
+        if (!tx.verify_signature())
+          valid = false;
+        else
+          sig_cache_.insert(tx.id());
+      }
+      if (!valid) break;
+    }
+    if (valid) {
+      auto exec = executor_->execute_block(*block, head_root_);
+      if (exec) {
+        time_ms = block->header().time_ms;
+        auto shared = std::make_shared<const ledger::Block>(std::move(*block));
+        candidates_[req.block] =
+            Candidate{shared, std::move(*exec), std::chrono::steady_clock::now()};
+      } else {
+        valid = false;
+        if (exec.status().code().starts_with("state.")) return fail(exec.status());
+      }
+    }
+  }
+  const uint64_t height = req.height;
+  const Hash32 id = req.block;
+  asio::post(loop_, [this, height, id, valid, time_ms] {
+    if (!failed_) handle(engine_->on_verdict(height, id, valid, time_ms));
+  });
+}
+
+Status Node::commit(const consensus::Committed& c) {
+  auto it = candidates_.find(c.block);
+  if (it == candidates_.end())
+    return Status::error("node.missing_block",
+                         "height " + std::to_string(c.height) +
+                             " was decided on a block this node never executed; block sync "
+                             "comes with P2P");
+  Candidate cand = std::move(it->second);
+  candidates_.clear();
+  const ledger::CommitCertificate cert = to_ledger_cert(c.cert);
+  IMI_RETURN_IF_ERROR(executor_->commit(*store_, *cand.block, &cert, cand.executed));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - cand.cut_at).count();
+
+  head_root_ = cand.executed.state_root;
+  head_reader_ = executor_->reader_at(head_root_);
+  {
+    std::lock_guard lock(head_mu_);
+    head_.height = c.height;
+    head_.id = c.block;
+    head_.time_ms = cand.block->header().time_ms;
+    head_.state_root = head_root_;
+    head_.view = c.cert.view;
+  }
+  const auto& txs = cand.block->txs();
+  std::vector<Mempool::Evicted> evicted = mempool_.on_commit(txs);
+
+  RecentBlock recent;
+  recent.block = cand.block;
+  std::vector<Hash32> ids;
+  ids.reserve(txs.size());
+  for (const auto& tx : txs) ids.push_back(tx.id());
+  recent.paths = std::make_shared<const MerklePaths>(ids);
+  recent.messages.reserve(txs.size());
+  for (const auto& r : cand.executed.results) recent.messages.push_back(r.message());
+  {
+    std::lock_guard lock(recent_mu_);
+    recent_[c.height] = recent;
+    while (recent_.size() > kRecentBlocksMax) recent_.erase(recent_.begin());
+  }
+  metrics_.block_committed(seconds, txs.size());
+
+  // Answer wait=commit callers.
+  bool any_watcher;
+  {
+    std::lock_guard lock(watch_mu_);
+    any_watcher = watcher_count_ != 0;
+  }
+  if (any_watcher) {
+    for (uint32_t i = 0; i < txs.size(); ++i) {
+      bool watched;
+      {
+        std::lock_guard lock(watch_mu_);
+        watched = watchers_.count(ids[i]) != 0;
+      }
+      if (watched)
+        notify(ids[i], committed_tx_json(recent, i, cand.executed.results[i].canonical()));
+    }
+  }
+  for (const auto& e : evicted) {
+    metrics_.rejected(e.reason.code);
+    notify(e.id, rejected_tx_json(e.id, e.reason));
+  }
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------- admission
+
+void Node::submit_tx(std::string body, SubmitDone done) {
+  if (stopping_) {
+    done(Status::error("node.stopping", "the node is shutting down; retry after it restarts"));
+    return;
+  }
+  if (!started_) {
+    done(Status::error("node.not_ready", "the node is starting; retry in a moment"));
+    return;
+  }
+  asio::post(*verify_pool_, [this, body = std::move(body), done = std::move(done)]() mutable {
+    verify_and_admit(std::move(body), std::move(done));
+  });
+}
+
+void Node::reject(const Hash32& id, const Status& status) {
+  metrics_.rejected(status.code());
+  mempool_.record_rejected(id, Rejection{status.code(), status.message()});
+}
+
+void Node::verify_and_admit(std::string body, SubmitDone done) {
+  auto tx = ledger::Transaction::decode(body, admit_limits_);
+  if (!tx) {
+    metrics_.rejected(tx.status().code());
+    return done(tx.status());
+  }
+  const Hash32 id = tx->id();
+  if (Status s = tx->check_chain(chain_); !s) {
+    reject(id, s);
+    return done(s);
+  }
+  // Already committed: the same id, not an error.
+  if (store_->tx_location(id)) return done(api::TxAdmission{tx->id_hex()});
+  if (!sig_cache_.contains(id)) {
+    if (Status s = tx->verify_signature(); !s) {
+      reject(id, s);
+      return done(s);
+    }
+    sig_cache_.insert(id);
+  }
+  asio::post(loop_, [this, tx = std::move(*tx), done = std::move(done)]() mutable {
+    admit(std::move(tx), std::move(done));
+  });
+}
+
+void Node::admit(ledger::Transaction tx, SubmitDone done) {
+  if (stopping_)
+    return done(
+        Status::error("node.stopping", "the node is shutting down; retry after it restarts"));
+  const Hash32 id = tx.id();
+  if (mempool_.contains(id)) return done(api::TxAdmission{tx.id_hex()});
+  auto fail_tx = [&](Status s) {
+    reject(id, s);
+    done(std::move(s));
+  };
+  std::optional<uint64_t> base = mempool_.known_base(tx.from());
+  if (!base) {
+    // The stateful half of the sender rule against committed state.
+    auto account = ledger::read_account(*head_reader_, tx.from());
+    if (!account) return done(account.status());
+    if (*account) {
+      if (!(*account)->has_key(tx.key()))
+        return fail_tx(Status::error("tx.key_not_current",
+                                     "key " + to_hex(tx.key()) + " is not a current key of " +
+                                         tx.from() + "; sign with one of its keys"));
+      base = (*account)->next_nonce;
+    } else {
+      if (Status s = tx.check_first_sender(); !s) return fail_tx(s);
+      base = 0;
+    }
+  }
+  // Stateless app rules: the app exists and knows the op and its arguments.
+  const ledger::App* app = executor_->app(tx.app());
+  if (app == nullptr)
+    return fail_tx(Status::error(
+        "tx.unknown_app", "no app named \"" + tx.app() + "\" on this chain; see GET /v1/status"));
+  const Head h = head();
+  ledger::BlockContext ctx{chain_, h.height + 1, std::max(wall_ms(), h.time_ms + 1), self_};
+  auto checked = app->check(tx, ctx, *head_reader_);
+  if (!checked) return done(checked.status());
+  if (checked->code == ledger::kCodeUnknownOp)
+    return fail_tx(Status::error("tx.unknown_op", checked->message));
+  if (checked->code == ledger::kCodeBadArgs)
+    return fail_tx(Status::error("tx.bad_args", checked->message));
+  auto added = mempool_.add(tx, *base);
+  if (!added) return fail_tx(added.status());
+  if (*added == AddResult::kAdded) metrics_.admitted();
+  done(api::TxAdmission{tx.id_hex()});
+  if (propose_request_) schedule_cut();
+}
+
+}  // namespace imi::node

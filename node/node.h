@@ -1,0 +1,222 @@
+// The imid process: wires the store, the executor, the mempool and the PBFT
+// engine into one event loop, and serves the HTTP API through NodeApi.
+//
+// Threads (DESIGN "node/"; STYLE: one owner mutates consensus state):
+//   loop      one thread running `loop_`: owns the engine, the executor, the
+//             proposal cutting and block commits. Everything that changes
+//             consensus or ledger state is a handler posted here.
+//   verify    a pool (config verify_threads) that decodes submitted
+//             transactions and checks their signatures, then posts the
+//             result to the loop as a message.
+//   api       the HTTP server's io_context threads (config api_threads);
+//             NodeApi reads run there against the Store (thread-safe) and
+//             snapshots taken under small mutexes.
+//
+// Blocks (DESIGN "Consensus"): a block is cut as soon as transactions wait
+// and no block is in flight; while one is in flight (being executed and
+// committed), admitted transactions accumulate and the next block takes up
+// to the batch limit. With one validator the engine decides a block within
+// the propose call, so "in flight" spans the execution and the synced
+// LevelDB write of that block.
+//
+// Durability: a block is reported committed only after its one synced
+// WriteBatch returned (Executor::commit). The engine's DurableState is
+// written (synced) before any message leaves the node; a dev chain has no
+// peers, so it is written only at shutdown (nothing was ever promised to
+// anyone before that).
+//
+// Shutdown (shutdown(), e.g. on SIGTERM): stop admitting (node.stopping),
+// stop the HTTP server, let the loop finish the block in progress, write
+// the engine's state, close LevelDB.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "api/http_server.h"
+#include "api/node_api.h"
+#include "consensus/engine.h"
+#include "ledger/executor.h"
+#include "ledger/store.h"
+#include "node/durable_file.h"
+#include "node/engine_crypto.h"
+#include "node/home.h"
+#include "node/mempool.h"
+#include "node/merkle_paths.h"
+#include "node/metrics.h"
+#include "node/sig_cache.h"
+
+namespace imi::node {
+
+// Where consensus messages go. The dev chain has none; the P2P transport
+// (a later issue) implements this and posts received bytes to the loop.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual bool has_peers() const = 0;
+  virtual void send(const consensus::Outbound& message) = 0;
+};
+
+class Node : public api::NodeApi {
+ public:
+  // Opens the ledger in home.data_dir (creating the genesis block on first
+  // start) and builds the engine from its durable state. Errors: store.*,
+  // exec.*, consensus.*, durable.*, node.genesis_mismatch (the store holds
+  // another chain's genesis), node.not_validator.
+  static Result<std::unique_ptr<Node>> open(Home home);
+  ~Node() override;
+
+  // Binds the API and starts every thread. Errors: api.bind, api.bad_address.
+  Status start();
+  // "http://127.0.0.1:8080" (the bound port).
+  std::string api_url() const;
+  // Graceful stop (see above). Idempotent; call from any thread but the
+  // node's own.
+  void shutdown();
+  // Set when a fatal error (a failed LevelDB write) stopped the loop.
+  bool failed() const { return failed_.load(); }
+
+  // NodeApi (api/node_api.h).
+  void submit_tx(std::string body, SubmitDone done) override;
+  void watch_tx(std::string id, TxDone done) override;
+  api::JsonReply get_tx(std::string_view id) override;
+  api::JsonReply get_block(uint64_t height) override;
+  Result<api::BlockPage> list_blocks(uint64_t from, uint32_t limit) override;
+  api::JsonReply get_state(std::string_view app, std::string_view key) override;
+  api::JsonReply status() override;
+  Status ready() override;
+  std::string metrics_text() override;
+
+ private:
+  // A block proposed or validated at the height in progress, executed in memory.
+  struct Candidate {
+    std::shared_ptr<const ledger::Block> block;
+    ledger::ExecutedBlock executed;
+    std::chrono::steady_clock::time_point cut_at;
+  };
+  // A committed block kept for quick proof answers.
+  struct RecentBlock {
+    std::shared_ptr<const ledger::Block> block;
+    std::shared_ptr<const MerklePaths> paths;
+    std::vector<std::string> messages;  // result messages (never hashed, not stored)
+  };
+  struct Head {
+    uint64_t height = 0;
+    Hash32 id{};
+    uint64_t time_ms = 0;
+    Hash32 state_root{};
+    uint64_t view = 0;
+  };
+
+  explicit Node(Home home);
+  Status open_ledger();
+  Status open_engine();
+
+  // --- loop thread (node.cc) ---
+  void handle(consensus::Ready ready);
+  void schedule_cut();
+  void cut_block();
+  void validate(const consensus::ValidateRequest& request);
+  Status commit(const consensus::Committed& committed);
+  void persist_durable();
+  void on_tick();
+  void arm_tick();
+  void admit(ledger::Transaction tx, SubmitDone done);
+  void fail(const Status& status);
+
+  // --- verify pool (node.cc) ---
+  void verify_and_admit(std::string body, SubmitDone done);
+  void reject(const Hash32& id, const Status& status);
+
+  // --- readers, any thread (node_queries.cc) ---
+  Head head() const;
+  Result<RecentBlock> recent_block(uint64_t height);
+  std::string committed_tx_json(const RecentBlock& block, uint32_t position,
+                                const std::string& result_json) const;
+  std::string rejected_tx_json(const Hash32& id, const Rejection& r) const;
+  void notify(const Hash32& id, const api::JsonReply& body);
+  // Status of `id` if final (committed or rejected), else nullopt.
+  std::optional<api::JsonReply> final_status(const Hash32& id);
+
+  // Constant after open().
+  Home home_;
+  std::string chain_;
+  std::string self_;
+  ledger::ValidityLimits limits_;        // genesis limits
+  ledger::ValidityLimits admit_limits_;  // tightened by the mempool config
+  consensus::ValidatorSet consensus_set_;
+  std::set<std::string> executor_app_names_;
+  Ed25519Signer signer_;
+  Ed25519Verifier verifier_;
+
+  // Thread-safe components.
+  std::unique_ptr<ledger::Store> store_;
+  std::unique_ptr<ledger::LevelDbNodeStore> nodes_;
+  Mempool mempool_;
+  SigCache sig_cache_;
+  NodeMetrics metrics_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> started_{false};
+
+  // Owned by the loop thread.
+  boost::asio::io_context loop_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
+      loop_work_;
+  boost::asio::steady_timer tick_timer_;
+  std::unique_ptr<ledger::Executor> executor_;
+  std::unique_ptr<consensus::Engine> engine_;
+  std::unique_ptr<Transport> transport_;
+  DurableFile durable_file_;
+  std::optional<consensus::DurableState> durable_pending_;  // not yet written
+  std::optional<consensus::ProposeRequest> propose_request_;
+  std::unordered_map<Hash32, Candidate, ledger::Hash32Hasher> candidates_;
+  std::unique_ptr<ledger::StateReader> head_reader_;
+  Hash32 head_root_{};
+  bool cut_scheduled_ = false;
+  uint64_t last_view_ = 0;
+
+  // Head snapshot for readers.
+  mutable std::mutex head_mu_;
+  Head head_;  // guarded by head_mu_
+
+  // Recent committed blocks (readers and the loop).
+  std::mutex recent_mu_;
+  std::map<uint64_t, RecentBlock> recent_;  // guarded by recent_mu_
+  static constexpr size_t kRecentBlocksMax = 8;
+
+  // Proofs for GET /v1/state (StateTree is not thread-safe).
+  std::mutex state_mu_;
+  std::unique_ptr<ledger::StateTree> read_tree_;  // guarded by state_mu_
+
+  // wait=commit watchers.
+  std::mutex watch_mu_;
+  std::unordered_map<Hash32, std::vector<TxDone>, ledger::Hash32Hasher> watchers_;
+  size_t watcher_count_ = 0;  // guarded by watch_mu_
+  static constexpr size_t kWatchersMax = 200000;
+
+  // Threads and the API server.
+  boost::asio::io_context api_io_;
+  std::unique_ptr<api::HttpServer> server_;
+  std::unique_ptr<boost::asio::thread_pool> verify_pool_;
+  std::vector<std::thread> api_threads_;
+  std::thread loop_thread_;
+  std::mutex shutdown_mu_;
+  bool shut_down_ = false;  // guarded by shutdown_mu_
+};
+
+// The apps this node runs (anchor, ...), in a fresh vector.
+std::vector<std::unique_ptr<ledger::App>> make_apps();
+
+}  // namespace imi::node

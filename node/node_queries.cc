@@ -1,0 +1,256 @@
+// Node: the NodeApi reads (any API thread) and wait-for-commit watchers.
+// Bodies follow api/openapi.yaml; hashes are lowercase hex.
+#include <boost/asio/post.hpp>
+
+#include "api/json_text.h"
+#include "base/sha256.h"
+#include "ledger/json.h"
+#include "node/node.h"
+
+namespace imi::node {
+namespace {
+
+std::string hex_array(const std::vector<Hash32>& hashes) {
+  std::string out = "[";
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    if (i) out += ",";
+    out.push_back('"');
+    out.append(to_hex(hashes[i]));
+    out.push_back('"');
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+Node::Head Node::head() const {
+  std::lock_guard lock(head_mu_);
+  return head_;
+}
+
+Result<Node::RecentBlock> Node::recent_block(uint64_t height) {
+  {
+    std::lock_guard lock(recent_mu_);
+    auto it = recent_.find(height);
+    if (it != recent_.end()) return it->second;
+  }
+  auto json = store_->block_json(height);
+  if (!json) return json.status();
+  auto block = ledger::Block::decode(*json, limits_);
+  if (!block) return block.status();
+  RecentBlock r;
+  std::vector<Hash32> ids;
+  for (const auto& tx : block->txs()) ids.push_back(tx.id());
+  r.paths = std::make_shared<const MerklePaths>(ids);
+  r.block = std::make_shared<const ledger::Block>(std::move(*block));
+  std::lock_guard lock(recent_mu_);
+  if (recent_.size() < kRecentBlocksMax || height > recent_.begin()->first) {
+    recent_[height] = r;
+    while (recent_.size() > kRecentBlocksMax) recent_.erase(recent_.begin());
+  }
+  return r;
+}
+
+std::string Node::committed_tx_json(const RecentBlock& rb, uint32_t position,
+                                    const std::string& result_json) const {
+  const ledger::Block& b = *rb.block;
+  const ledger::Transaction& tx = b.txs()[position];
+  std::string out = "{\"id\":\"" + tx.id_hex() +
+                    "\",\"status\":\"committed\",\"height\":" + std::to_string(b.header().height) +
+                    ",\"position\":" + std::to_string(position) + ",\"block\":\"" + to_hex(b.id()) +
+                    "\",\"time\":" + std::to_string(b.header().time_ms) +
+                    ",\"result\":" + result_json;
+  if (position < rb.messages.size() && !rb.messages[position].empty())
+    out += ",\"message\":" + api::json_quote(rb.messages[position]);
+  out += ",\"proof\":{\"index\":" + std::to_string(position) +
+         ",\"tree_size\":" + std::to_string(rb.paths->size()) +
+         ",\"audit_path\":" + hex_array(rb.paths->path(position)) + ",\"root\":\"" +
+         to_hex(b.header().txs_root) + "\"},\"tx\":" + tx.canonical() + "}";
+  return out;
+}
+
+std::string Node::rejected_tx_json(const Hash32& id, const Rejection& r) const {
+  return "{\"id\":\"" + to_hex(id) +
+         "\",\"status\":\"rejected\",\"reason\":{\"code\":" + api::json_quote(r.code) +
+         ",\"message\":" + api::json_quote(r.message) + "}}";
+}
+
+std::optional<api::JsonReply> Node::final_status(const Hash32& id) {
+  auto loc = store_->tx_location(id);
+  if (loc) {
+    auto rb = recent_block(loc->height);
+    if (!rb) return api::JsonReply(rb.status());
+    auto result = store_->result_json(loc->height, loc->position);
+    if (!result) return api::JsonReply(result.status());
+    return api::JsonReply(committed_tx_json(*rb, loc->position, *result));
+  }
+  if (loc.status().code() != "store.not_found") return api::JsonReply(loc.status());
+  if (mempool_.contains(id)) return std::nullopt;
+  if (auto r = mempool_.rejection(id)) return api::JsonReply(rejected_tx_json(id, *r));
+  return std::nullopt;
+}
+
+void Node::notify(const Hash32& id, const api::JsonReply& body) {
+  std::vector<TxDone> waiting;
+  {
+    std::lock_guard lock(watch_mu_);
+    auto it = watchers_.find(id);
+    if (it == watchers_.end()) return;
+    waiting = std::move(it->second);
+    watcher_count_ -= waiting.size();
+    watchers_.erase(it);
+  }
+  for (auto& done : waiting) done(body);
+}
+
+void Node::watch_tx(std::string id_hex, TxDone done) {
+  auto id = from_hex_fixed<32>(id_hex);
+  if (!id) {
+    done(Status::error("tx.not_found", "no transaction " + id_hex));
+    return;
+  }
+  std::unique_lock lock(watch_mu_);
+  // Checked under watch_mu_: a commit notifies after its synced write, under
+  // the same lock, so no commit can slip between this check and the insert.
+  if (auto final = final_status(*id)) {
+    lock.unlock();
+    done(std::move(*final));
+    return;
+  }
+  if (watcher_count_ >= kWatchersMax || stopping_) {
+    lock.unlock();
+    done(get_tx(id_hex));
+    return;
+  }
+  watchers_[*id].push_back(std::move(done));
+  ++watcher_count_;
+}
+
+api::JsonReply Node::get_tx(std::string_view id_hex) {
+  auto id = from_hex_fixed<32>(id_hex);
+  if (!id) return Status::error("tx.not_found", "no transaction " + std::string(id_hex));
+  if (auto final = final_status(*id)) return std::move(*final);
+  if (auto tx = mempool_.get(*id))
+    return "{\"id\":\"" + tx->id_hex() + "\",\"status\":\"pending\",\"tx\":" + tx->canonical() +
+           "}";
+  if (auto final = final_status(*id)) return std::move(*final);  // committed meanwhile
+  return Status::error("tx.not_found", "no transaction " + std::string(id_hex) +
+                                           " is known to this node; submit it with POST /v1/txs");
+}
+
+namespace {
+
+// {"certificate","header","height","id"[,"txs"]} from a stored block.
+Result<std::string> block_body(ledger::Store& store, uint64_t height, bool with_txs) {
+  auto json = store.block_json(height);
+  if (!json) {
+    if (json.status().code() == "store.not_found")
+      return Status::error("block.not_found", "no block at height " + std::to_string(height) +
+                                                  "; see GET /v1/status for the chain height");
+    return json.status();
+  }
+  ledger::JsonLimits limits;
+  limits.max_bytes = json->size();
+  limits.max_depth = ledger::kJsonDepthCeiling;
+  limits.max_members = 1u << 20;
+  limits.max_string_bytes = json->size();
+  auto doc = ledger::parse_strict(*json, limits);
+  if (!doc) return doc.status();
+  auto header = ledger::get_object(*doc, "header");
+  if (!header) return header.status();
+  const std::string header_json = ledger::jcs(**header);
+  std::string cert = "null";
+  if (height > 0) {
+    auto c = store.cert_json(height);
+    if (!c) return c.status();
+    cert = *c;
+  }
+  std::string out = "{\"certificate\":" + cert + ",\"header\":" + header_json +
+                    ",\"height\":" + std::to_string(height) + ",\"id\":\"" +
+                    to_hex(sha256(header_json)) + "\"";
+  if (with_txs) {
+    auto txs = ledger::get_array(*doc, "txs");
+    if (!txs) return txs.status();
+    out += ",\"txs\":" + ledger::jcs(**txs);
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+api::JsonReply Node::get_block(uint64_t height) { return block_body(*store_, height, true); }
+
+Result<api::BlockPage> Node::list_blocks(uint64_t from, uint32_t limit) {
+  const uint64_t top = head().height;
+  if (from > top)
+    return Status::error("block.not_found", "no block at height " + std::to_string(from) +
+                                                "; the chain height is " + std::to_string(top));
+  api::BlockPage page;
+  const uint64_t end = std::min<uint64_t>(top, from + (limit == 0 ? 1 : limit) - 1);
+  for (uint64_t h = from; h <= end; ++h) {
+    auto body = block_body(*store_, h, false);
+    if (!body) return body.status();
+    page.blocks.push_back(std::move(*body));
+  }
+  if (end < top) page.next = end + 1;
+  return page;
+}
+
+api::JsonReply Node::get_state(std::string_view app, std::string_view key) {
+  if (app != "account" && executor_app_names_.count(std::string(app)) == 0)
+    return Status::error("state.unknown_app",
+                         "no app named \"" + std::string(app) + "\" on this chain");
+  const Head h = head();
+  std::lock_guard lock(state_mu_);
+  if (!read_tree_) return Status::error("node.stopping", "the node is shutting down");
+  auto proven = read_tree_->prove(h.state_root, app, key);
+  if (!proven) return proven.status();
+  std::string out = "{\"app\":" + api::json_quote(app) + ",\"key\":" + api::json_quote(key) +
+                    ",\"value\":" + (proven->value ? *proven->value : std::string("null")) +
+                    ",\"height\":" + std::to_string(h.height) + ",\"block\":\"" + to_hex(h.id) +
+                    "\",\"state_root\":\"" + to_hex(h.state_root) +
+                    "\",\"proof\":" + ledger::state_proof_to_json(proven->proof) + "}";
+  return out;
+}
+
+api::JsonReply Node::status() {
+  const Head h = head();
+  std::string validators = "[";
+  for (size_t i = 0; i < consensus_set_.validators().size(); ++i) {
+    const auto& v = consensus_set_.validators()[i];
+    if (i) validators += ",";
+    validators += "{\"id\":\"" + v.id + "\",\"key\":\"" + to_hex(v.key) + "\"}";
+  }
+  validators += "]";
+  std::string apps = "[";
+  for (const auto& name : executor_app_names_)
+    apps += (apps.size() > 1 ? ",\"" : "\"") + name + "\"";
+  apps += "]";
+  return "{\"apps\":" + apps + ",\"chain\":" + api::json_quote(chain_) +
+         ",\"height\":" + std::to_string(h.height) + ",\"last_block_id\":\"" + to_hex(h.id) +
+         "\",\"last_block_time\":" + std::to_string(h.time_ms) +
+         ",\"mempool_size\":" + std::to_string(mempool_.size()) +
+         ",\"node\":" + api::json_quote(self_) + ",\"primary\":\"" +
+         consensus_set_.primary(h.view) + "\",\"validators\":" + validators +
+         ",\"view\":" + std::to_string(h.view) + "}";
+}
+
+Status Node::ready() {
+  if (failed_) return Status::error("node.not_ready", "the node stopped after a storage error");
+  if (stopping_) return Status::error("node.stopping", "the node is shutting down");
+  if (!started_) return Status::error("node.not_ready", "the node is starting");
+  return Status::ok();
+}
+
+std::string Node::metrics_text() {
+  Gauges g;
+  const Head h = head();
+  g.height = h.height;
+  g.view = h.view;
+  g.mempool_txs = mempool_.size();
+  g.mempool_bytes = mempool_.bytes();
+  g.sig_cache_size = sig_cache_.size();
+  return metrics_.render(g);
+}
+
+}  // namespace imi::node
