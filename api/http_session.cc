@@ -2,6 +2,8 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -85,9 +87,38 @@ void HttpSession::do_read() {
     if (!ec && self->reading_ && self->read_generation_ == generation) self->on_deadline();
   });
   stream_.expires_never();
-  http::async_read(
+  http::async_read_header(
       stream_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+}
+
+void HttpSession::on_header(beast::error_code ec) {
+  if (ec || closed_ || parser_->is_done()) {
+    on_read(ec);
+    return;
+  }
+  const auto read_body = [self = shared_from_this()] {
+    http::async_read(self->stream_, self->buffer_, *self->parser_,
+                     [self](beast::error_code ec, size_t) { self->on_read(ec); });
+  };
+  // curl and others wait (curl: 1 s) for this before sending a larger body.
+  // The body limit was already checked against Content-Length.
+  const auto expect = parser_->get().find(http::field::expect);
+  if (expect != parser_->get().end() && beast::iequals(expect->value(), "100-continue")) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream_.expires_after(std::chrono::milliseconds(ctx_->options.write_timeout_ms));
+    asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                      [self = shared_from_this(), read_body](beast::error_code ec, size_t) {
+                        self->stream_.expires_never();
+                        if (ec) {
+                          self->on_read(ec);
+                          return;
+                        }
+                        read_body();
+                      });
+    return;
+  }
+  read_body();
 }
 
 void HttpSession::on_deadline() {

@@ -44,6 +44,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
  private:
   void do_read();
+  void on_header(boost::beast::error_code ec);
   void on_read(boost::beast::error_code ec);
   void on_deadline();
   void on_response(HttpResponse res, std::string_view route);

@@ -253,3 +253,19 @@ TEST_CASE("keep-alive: several requests, also pipelined, on one connection") {
   CHECK(!last->keep_alive());
   CHECK(c.closed_by_server());
 }
+
+TEST_CASE("Expect: 100-continue gets an interim 100 before the body is sent") {
+  TestServer s;
+  Client c(s.port());
+  REQUIRE(
+      c.send("POST /v1/txs HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+             "Expect: 100-continue\r\nContent-Length: " +
+             std::to_string(kTx.size()) + "\r\n\r\n"));
+  auto interim = c.read_header_only();
+  REQUIRE(interim);
+  CHECK(interim->result_int() == 100);
+  REQUIRE(c.send(kTx));
+  auto r = c.read();
+  REQUIRE(r);
+  CHECK(r->result_int() == 202);
+}

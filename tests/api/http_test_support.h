@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -209,6 +210,19 @@ class Client {
     run_bounded();
     if (result) return std::nullopt;
     return parser.release();
+  }
+
+  // Reads an interim (1xx) response: status line and headers only.
+  std::optional<Response> read_header_only() {
+    http::response_parser<http::empty_body> parser;
+    boost::system::error_code result = asio::error::timed_out;
+    http::async_read_header(socket_, buffer_, parser,
+                            [&](boost::system::error_code ec, size_t) { result = ec; });
+    run_bounded();
+    if (result) return std::nullopt;
+    Response res;
+    res.result(parser.get().result());
+    return res;
   }
 
   // True if the server closed the connection (EOF or reset) without sending
