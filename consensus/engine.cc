@@ -117,7 +117,11 @@ Result<std::unique_ptr<Engine>> Engine::create(Options options, Signer& signer,
                              "; store committed blocks before persisting consensus state");
   std::unique_ptr<Engine> e(new Engine(std::move(options), signer, verifier));
   e->schedule_ = std::move(schedule);
+  if (tip.cert && (tip.cert->height != tip.height || tip.cert->block != tip.block))
+    return bad("the tip's certificate is for another block");
+  if (tip.cert) e->certs_[tip.height] = *tip.cert;
   e->tip_ = tip;
+  e->tip_.cert.reset();
   e->reset_height(tip.view);
   e->dirty_ = false;
   if (durable) e->restore(*durable);
@@ -228,8 +232,18 @@ uint64_t Engine::timeout_ticks() const {
   return std::min(t, opts_.view_timeout_max_ticks);
 }
 
+bool Engine::view_change_quorum() const {
+  auto it = view_changes_.find(view_);
+  const ValidatorSet* set = current_set();
+  return it != view_changes_.end() && set != nullptr && it->second.size() >= set->quorum();
+}
+
 void Engine::arm_progress_timer() {
   if (progress_deadline_ != 0) return;
+  // PBFT liveness: after sending a view change, start the timer only once q
+  // view changes for that view arrived, so a fast node cannot race ahead of
+  // the others through views they never reach.
+  if (view_changing_ && !view_change_quorum()) return;
   progress_deadline_ = now_tick_ + timeout_ticks();
   if (next_rebroadcast_ <= now_tick_) next_rebroadcast_ = now_tick_ + opts_.rebroadcast_ticks;
 }
@@ -311,7 +325,14 @@ void Engine::on_tick_timers() {
       arm_progress_timer();
     }
   }
-  if (progress_deadline_ != 0 && now_tick_ >= next_rebroadcast_) {
+  if ((progress_deadline_ != 0 || view_changing_) && now_tick_ >= next_rebroadcast_) {
+    // Peers already work on the next height and we are still here after a
+    // rebroadcast period: we missed the decision, so fetch the block.
+    if (!future_.empty()) {
+      // Rotate over the senders so one unhelpful peer cannot stall us.
+      ValidatorId peer = std::visit(SenderOf{}, future_[now_tick_ % future_.size()]);
+      if (peer != opts_.self) ready_.sync = SyncHint{peer, height_};
+    }
     rebroadcast();
     next_rebroadcast_ = now_tick_ + opts_.rebroadcast_ticks;
   }

@@ -50,6 +50,9 @@ struct ChainTip {
   Hash32 block{};
   uint64_t time_ms = 0;
   uint64_t view = 0;  // view of the tip's certificate (0 for genesis)
+  // The tip's certificate, if the node has it: lets a restarted engine help
+  // peers that are one height behind.
+  std::optional<CommitCertificate> cert;
 };
 
 struct Outbound {
@@ -203,6 +206,7 @@ class Engine {
   bool is_member() const;
   bool is_primary() const;
   uint64_t timeout_ticks() const;
+  bool view_change_quorum() const;
   void arm_progress_timer();
   void reset_height(uint64_t start_view);
   void restore(const DurableState& d);

@@ -176,7 +176,7 @@ void Engine::decide(const CommitCertificate& cert, const Bytes& payload, uint64_
     ready_.committed.push_back(Committed{cert.height, cert.block, payload, block_time_ms, cert});
   certs_[cert.height] = cert;
   while (certs_.size() > opts_.retained_certs_max) certs_.erase(certs_.begin());
-  tip_ = ChainTip{cert.height, cert.block, block_time_ms, cert.view};
+  tip_ = ChainTip{cert.height, cert.block, block_time_ms, cert.view, std::nullopt};
   attempt_ = 0;
   reset_height(cert.view);
   evidence_.prune_below(height_);

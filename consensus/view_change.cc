@@ -25,10 +25,11 @@ void Engine::start_view_change(uint64_t new_view) {
                         view_change_canonical(opts_.chain_id, height_, new_view, ref));
   view_changes_[new_view][opts_.self] = vc;
   speak(std::move(vc));
-  progress_deadline_ = now_tick_ + timeout_ticks();
-  if (next_rebroadcast_ <= now_tick_) next_rebroadcast_ = now_tick_ + opts_.rebroadcast_ticks;
   // Older view changes can no longer matter to us.
   view_changes_.erase(view_changes_.begin(), view_changes_.lower_bound(new_view));
+  progress_deadline_ = 0;
+  arm_progress_timer();  // only once q view changes for new_view are in
+  if (next_rebroadcast_ <= now_tick_) next_rebroadcast_ = now_tick_ + opts_.rebroadcast_ticks;
 }
 
 void Engine::handle_view_change(const ViewChange& vc) {

@@ -3,6 +3,8 @@
 // liveness checks.
 #include <algorithm>
 #include <cassert>
+#include <cstdio>
+#include <cstdlib>
 
 #include "base/sha256.h"
 #include "tests/sim/world.h"
@@ -113,7 +115,7 @@ void World::start_engine(Node& n) {
   tip.time_ms = kGenesisTimeMs;
   if (!n.chain.empty()) {
     const StoredBlock& b = n.chain.back();
-    tip = consensus::ChainTip{n.chain.size(), b.block, b.time_ms, b.cert.view};
+    tip = consensus::ChainTip{n.chain.size(), b.block, b.time_ms, b.cert.view, b.cert};
   }
   std::optional<consensus::DurableState> durable;
   if (n.durable) {
@@ -230,6 +232,9 @@ void World::feed(Node& n, Ready r) {
       checker_.on_evidence(n.idx, e.validator, byz);
     }
   }
+  if (r.sync && std::getenv("IMI_SIM_TRACE"))
+    std::fprintf(stderr, "t=%llu node %u sync hint %s h=%llu\n", (unsigned long long)now_, n.idx,
+                 r.sync->peer.c_str(), (unsigned long long)r.sync->height);
   if (r.sync) {
     for (const Node& o : nodes_)
       if (o.key.did == r.sync->peer)
@@ -298,6 +303,11 @@ void World::on_tick(Node& n) {
   feed(n, n.engine->on_pending(pending_refs(n)));
   if (n.up && n.engine) feed(n, n.engine->on_tick(node_now(n)));
   if (n.up && n.engine && n.engine->view() > before_view && n.honest()) ++stats_.view_changes;
+  if (n.up && n.engine && std::getenv("IMI_SIM_TRACE") && n.engine->view() != before_view)
+    std::fprintf(stderr, "t=%llu node %u height %llu view %llu -> %llu changing=%d\n",
+                 (unsigned long long)now_, n.idx, (unsigned long long)n.engine->height(),
+                 (unsigned long long)before_view, (unsigned long long)n.engine->view(),
+                 n.engine->view_changing());
   if (n.up && !n.honest()) byzantine_tick(n);
 }
 
@@ -336,8 +346,20 @@ void World::on_verdict(Node& n, const Event& e) {
 
 void World::on_sync(Node& n, const Event& e) {
   if (!n.up || e.epoch != n.epoch || !n.engine) return;
-  const Node& peer = nodes_[e.from];
-  if (!peer.up || !peer.honest() || (faulty_phase() && !reachable(n.idx, peer.idx))) return;
+  // Like a node's block sync: ask the hinted peer, else any reachable peer
+  // that is ahead. Blocks are checked against their certificates, so any
+  // peer will do (every node serves the chain it has committed).
+  auto usable = [&](const Node& p) {
+    return p.idx != n.idx && p.up && p.chain.size() > n.chain.size() &&
+           (!faulty_phase() || reachable(n.idx, p.idx));
+  };
+  const Node* chosen = usable(nodes_[e.from]) ? &nodes_[e.from] : nullptr;
+  for (uint64_t k = 0, start = rng_.next(); k < nodes_.size() && !chosen; ++k) {
+    const Node& p = nodes_[(start + k) % nodes_.size()];
+    if (usable(p)) chosen = &p;
+  }
+  if (chosen == nullptr) return;
+  const Node& peer = *chosen;
   ++stats_.syncs;
   for (int i = 0; i < 64 && n.chain.size() < peer.chain.size() && n.up; ++i) {
     uint64_t h = n.chain.size() + 1;
@@ -346,6 +368,10 @@ void World::on_sync(Node& n, const Event& e) {
     Hash32 parent = n.chain.empty() ? genesis_ : n.chain.back().block;
     if (!body || block_id(b.payload) != b.block || body->parent != parent) break;
     auto r = n.engine->on_synced_block(b.cert, b.time_ms);
+    if (std::getenv("IMI_SIM_TRACE"))
+      std::fprintf(stderr, "t=%llu node %u sync h=%llu from %u: %s\n", (unsigned long long)now_,
+                   n.idx, (unsigned long long)h, peer.idx,
+                   r ? "ok" : r.status().to_string().c_str());
     if (!r) break;  // the engine moved on by itself, or the certificate does not verify here
     store_block(n, h, b.block, b.payload, b.time_ms, b.cert);
     feed(n, std::move(*r));
@@ -462,6 +488,23 @@ RunResult World::run() {
                              std::to_string(s_.liveness_ms) + " ms after faults healed";
         break;
       }
+    }
+  }
+  if (!r.ok() && std::getenv("IMI_SIM_DUMP")) {
+    for (const Node& n : nodes_) {
+      std::fprintf(stderr, "node %u %s up=%d chain=%zu", n.idx, behavior_name(n.behavior), n.up,
+                   n.chain.size());
+      if (n.engine) {
+        std::fprintf(stderr, " height=%llu view=%llu changing=%d drops:",
+                     (unsigned long long)n.engine->height(), (unsigned long long)n.engine->view(),
+                     n.engine->view_changing());
+        for (size_t i = 0; i < n.engine->total_dropped().by_reason.size(); ++i)
+          if (n.engine->total_dropped().by_reason[i])
+            std::fprintf(stderr, " %s=%llu",
+                         consensus::drop_reason_name(static_cast<consensus::DropReason>(i)).data(),
+                         (unsigned long long)n.engine->total_dropped().by_reason[i]);
+      }
+      std::fprintf(stderr, "\n");
     }
   }
   return r;
