@@ -6,7 +6,7 @@
 //     with a warm cache and after a reopen with a cold one; target <= 50 ms;
 //   - a synced commit of that block's new nodes;
 //   - merkle_root over 1,000 32-byte leaves (a block's txs_root).
-// Usage: smt_bench [keys] [blocks]
+// Usage: smt_bench [keys] [blocks] [tree cache MiB]
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/filter_policy.h>
@@ -114,7 +114,11 @@ struct Stats {
 
 int main(int argc, char** argv) {
   const uint64_t keys = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
-  const int blocks = argc > 2 ? std::atoi(argv[2]) : 10;
+  const int blocks = std::max(1, argc > 2 ? std::atoi(argv[2]) : 10);
+  StateTreeOptions tree_options;
+  if (argc > 3) tree_options.cache_bytes = std::strtoull(argv[3], nullptr, 10) << 20;
+  std::printf("keys %llu, blocks %d, interior-node cache limit %zu MiB\n",
+              static_cast<unsigned long long>(keys), blocks, tree_options.cache_bytes >> 20);
   auto dir = std::filesystem::temp_directory_path() /
              ("imi_smt_bench_" + std::to_string(std::random_device{}()));
   std::filesystem::remove_all(dir);
@@ -140,7 +144,7 @@ int main(int argc, char** argv) {
   {
     Db d = open_db(dir.string());
     LevelDbNodeStore store(*d.db);
-    StateTree tree(store);
+    StateTree tree(store, tree_options);
     const uint64_t batch_keys = 50000;
     auto t = Clock::now();
     size_t nodes = 0;
@@ -155,6 +159,7 @@ int main(int argc, char** argv) {
       commit(*d.db, out, ++version, root, false);
     }
     d.db->CompactRange(nullptr, nullptr);
+    std::fflush(stdout);
     std::printf("built %llu keys in %.1f s (%zu nodes written, versions 1..%llu)\n",
                 static_cast<unsigned long long>(keys), ms_since(t) / 1000, nodes,
                 static_cast<unsigned long long>(version));
@@ -189,7 +194,7 @@ int main(int argc, char** argv) {
   {
     Db d = open_db(dir.string());
     LevelDbNodeStore store(*d.db);
-    StateTree tree(store);
+    StateTree tree(store, tree_options);
     Stats first, later, first_cpu, later_cpu;
     for (int b = 0; b < blocks; ++b) {
       auto w = make_block(rng, next_key);
