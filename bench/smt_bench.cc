@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
     Db d = open_db(dir.string());
     LevelDbNodeStore store(*d.db);
     StateTree tree(store, tree_options);
-    const uint64_t batch_keys = 50000;
+    const uint64_t batch_keys = 250000;
     auto t = Clock::now();
     size_t nodes = 0;
     while (next_key < keys) {
