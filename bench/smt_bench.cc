@@ -101,6 +101,20 @@ std::vector<StateWrite> make_block(std::mt19937_64& rng, uint64_t& next_key) {
   return w;
 }
 
+// Counts the node reads that miss the tree's cache and go to LevelDB.
+class CountingReader : public NodeReader {
+ public:
+  explicit CountingReader(const NodeReader& base) : base_(base) {}
+  Result<std::optional<std::string>> read_node(const Hash32& hash) const override {
+    ++reads;
+    return base_.read_node(hash);
+  }
+  mutable size_t reads = 0;
+
+ private:
+  const NodeReader& base_;
+};
+
 struct Stats {
   std::vector<double> ms;
   void print(const char* what) {
@@ -143,7 +157,8 @@ int main(int argc, char** argv) {
   // -- Build the state.
   {
     Db d = open_db(dir.string());
-    LevelDbNodeStore store(*d.db);
+    LevelDbNodeStore leveldb_store(*d.db);
+    CountingReader store(leveldb_store);
     StateTree tree(store, tree_options);
     const uint64_t batch_keys = 250000;
     auto t = Clock::now();
@@ -167,6 +182,7 @@ int main(int argc, char** argv) {
     // -- Blocks with the cache warmed by building the state.
     Stats update, update_cpu, sync_commit;
     size_t new_nodes = 0;
+    store.reads = 0;
     for (int b = 0; b < blocks; ++b) {
       auto w = make_block(rng, next_key);
       NodeWriteSet out;
@@ -184,7 +200,8 @@ int main(int argc, char** argv) {
       sync_commit.ms.push_back(commit(*d.db, out, ++version, root, true));
     }
     std::printf("interior-node cache: %.1f MiB\n", tree.cached_bytes() / 1048576.0);
-    std::printf("new nodes per block: %zu\n", new_nodes / blocks);
+    std::printf("new nodes per block: %zu, LevelDB node reads per block: %zu\n", new_nodes / blocks,
+                store.reads / blocks);
     update.print("block of 2,000 writes -> new root (warm cache)");
     update_cpu.print("  the same, thread CPU time");
     sync_commit.print("synced commit of the block's nodes");
