@@ -8,6 +8,7 @@ PACKAGES=(
   libleveldb-dev libsnappy-dev libsodium-dev libssl-dev rapidjson-dev
   libboost-dev            # Asio and Beast are header-only parts of Boost
   libcpp-httplib-dev doctest-dev
+  zlib1g-dev              # Token Status Lists (identity/status_list)
   python3 python3-nacl
   clang libclang-rt-14-dev  # libFuzzer targets and sanitizer builds
 )
