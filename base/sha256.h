@@ -1,7 +1,7 @@
 // SHA-256, the one hash of the chain (DESIGN "hash"). Every hash in the code
-// base goes through here: it uses OpenSSL's EVP implementation, which uses the
+// base goes through here: it uses OpenSSL's implementation, which uses the
 // CPU's SHA extensions (about 2.6x libsodium's portable C on this machine).
-// Thread-safe: each thread keeps its own context.
+// Thread-safe: no shared state.
 #pragma once
 
 #include <initializer_list>
@@ -28,7 +28,7 @@ class Sha256 {
   Hash32 finish();
 
  private:
-  void* ctx_;  // EVP_MD_CTX, kept opaque so OpenSSL headers stay private
+  void* ctx_;  // SHA256_CTX, kept opaque so OpenSSL headers stay private
 };
 
 }  // namespace imi
