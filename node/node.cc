@@ -218,6 +218,7 @@ void Node::shutdown() {
   //    then writes the engine's state and stops.
   if (loop_thread_.joinable()) {
     asio::post(loop_, [this] {
+      loop_closing_ = true;
       tick_timer_.cancel();
       if (!failed_) persist_durable();
       loop_work_.reset();
@@ -242,7 +243,7 @@ void Node::shutdown() {
 void Node::arm_tick() {
   tick_timer_.expires_after(std::chrono::milliseconds(home_.config.tick_ms));
   tick_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || failed_) return;
+    if (ec || failed_ || loop_closing_) return;
     on_tick();
     arm_tick();
   });
@@ -508,9 +509,13 @@ void Node::admit(ledger::Transaction tx, SubmitDone done) {
     reject(id, s);
     done(std::move(s));
   };
+  // Committed meanwhile (a resubmission racing its own commit): same id.
+  if (store_->tx_location(id)) return done(api::TxAdmission{tx.id_hex()});
   std::optional<uint64_t> base = mempool_.known_base(tx.from());
-  if (!base) {
-    // The stateful half of the sender rule against committed state.
+  if (!base || !tx.key_matches_from()) {
+    // The stateful half of the sender rule against committed state. A sender
+    // the pool already tracks signing with its initial key skips the read; the
+    // executor still checks the key when the block is built.
     auto account = ledger::read_account(*head_reader_, tx.from());
     if (!account) return done(account.status());
     if (*account) {
@@ -518,10 +523,10 @@ void Node::admit(ledger::Transaction tx, SubmitDone done) {
         return fail_tx(Status::error("tx.key_not_current",
                                      "key " + to_hex(tx.key()) + " is not a current key of " +
                                          tx.from() + "; sign with one of its keys"));
-      base = (*account)->next_nonce;
+      if (!base) base = (*account)->next_nonce;
     } else {
       if (Status s = tx.check_first_sender(); !s) return fail_tx(s);
-      base = 0;
+      if (!base) base = 0;
     }
   }
   // Stateless app rules: the app exists and knows the op and its arguments.

@@ -185,6 +185,7 @@ class Node : public api::NodeApi {
   std::unique_ptr<ledger::StateReader> head_reader_;
   Hash32 head_root_{};
   bool cut_scheduled_ = false;
+  bool loop_closing_ = false;  // shutdown: no more ticks
   uint64_t last_view_ = 0;
 
   // Head snapshot for readers.

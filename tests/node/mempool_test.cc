@@ -1,0 +1,170 @@
+#include "node/mempool.h"
+
+#include <doctest/doctest.h>
+
+#include "identity/keys.h"
+#include "ledger/json.h"
+
+namespace imi::node {
+namespace {
+
+identity::KeyPair key(uint8_t n) {
+  identity::Seed s{};
+  s[0] = n;
+  s[1] = 0x5a;
+  return identity::KeyPair::from_seed(s);
+}
+
+ledger::Transaction tx(const identity::KeyPair& k, uint64_t nonce, std::string salt = "") {
+  auto args =
+      ledger::parse_strict("{\"hash\":\"" + std::string(64, 'a') + "\",\"note\":\"" + salt + "\"}");
+  auto t = ledger::make_transaction(k, "test-chain", nonce, "anchor", "anchor", *args);
+  REQUIRE(t);
+  return *t;
+}
+
+MempoolOptions small() {
+  MempoolOptions o;
+  o.txs_max = 10;
+  o.sender_txs_max = 4;
+  o.rejected_kept_max = 3;
+  return o;
+}
+
+TEST_CASE("the same transaction twice is a duplicate, not an error") {
+  Mempool m(small());
+  auto t = tx(key(1), 0);
+  CHECK(*m.add(t, 0) == AddResult::kAdded);
+  CHECK(*m.add(t, 0) == AddResult::kDuplicate);
+  CHECK(m.size() == 1);
+  CHECK(m.contains(t.id()));
+  CHECK(m.get(t.id())->id() == t.id());
+}
+
+TEST_CASE("nonce rules: used, too far ahead, one transaction per nonce") {
+  Mempool m(small());
+  auto k = key(1);
+  CHECK(m.add(tx(k, 2), 3).status().code() == "tx.nonce_used");
+  CHECK(m.add(tx(k, 3 + 4), 3).status().code() == "tx.nonce_gap");
+  REQUIRE(m.add(tx(k, 3), 3));
+  auto other = m.add(tx(k, 3, "other"), 3);
+  CHECK(other.status().code() == "tx.nonce_used");
+  CHECK(other.status().message().find("pending") != std::string::npos);
+}
+
+TEST_CASE("caps: per sender and in total, with a clear mempool-full error") {
+  Mempool m(small());
+  auto a = key(1);
+  for (uint64_t n = 0; n < 4; ++n) REQUIRE(m.add(tx(a, n), 0));
+  // A fifth from the same sender: nonce 4 is at the edge of the window.
+  CHECK(m.add(tx(a, 4), 0).status().code() == "tx.nonce_gap");
+  for (uint8_t s = 2; s < 8; ++s) REQUIRE(m.add(tx(key(s), 0), 0));
+  auto full = m.add(tx(key(9), 0), 0);
+  CHECK(full.status().code() == "mempool.full");
+  CHECK(full.status().message().find("retry") != std::string::npos);
+}
+
+TEST_CASE("sender_full when the window is wider than the per-sender cap") {
+  MempoolOptions o = small();
+  Mempool m(o);
+  auto a = key(1);
+  // Nonces 0..3 pending (4 = cap); a gap-free fifth is refused by the window.
+  for (uint64_t n = 0; n < 4; ++n) REQUIRE(m.add(tx(a, n), 0));
+  CHECK(!m.add(tx(a, 4), 0));
+}
+
+TEST_CASE("batches follow each sender's nonce order and skip gaps") {
+  Mempool m(small());
+  auto a = key(1), b = key(2);
+  REQUIRE(m.add(tx(a, 1), 0));  // waits for nonce 0
+  CHECK(!m.has_ready());
+  REQUIRE(m.add(tx(b, 0), 0));
+  REQUIRE(m.add(tx(a, 0), 0));
+  CHECK(m.has_ready());
+  auto batch = m.take_batch(10, 1 << 20);
+  REQUIRE(batch.size() == 3);
+  CHECK(batch[0].from() == b.did());
+  CHECK(batch[1].from() == a.did());
+  CHECK(batch[1].nonce() == 0);
+  CHECK(batch[2].nonce() == 1);
+  // In flight: not taken again, still pending.
+  CHECK(m.take_batch(10, 1 << 20).empty());
+  CHECK(m.size() == 3);
+  CHECK(m.in_flight() == 3);
+  m.release_in_flight();
+  CHECK(m.take_batch(10, 1 << 20).size() == 3);
+}
+
+TEST_CASE("batch limits by count and bytes keep the remainder first in line") {
+  Mempool m(small());
+  auto a = key(1);
+  for (uint64_t n = 0; n < 4; ++n) REQUIRE(m.add(tx(a, n), 0));
+  auto first = m.take_batch(3, 1 << 20);
+  CHECK(first.size() == 3);
+  auto second = m.take_batch(3, 1 << 20);
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].nonce() == 3);
+  m.release_in_flight();
+  const size_t one = first[0].canonical().size();
+  CHECK(m.take_batch(10, one * 2 + 1).size() == 2);
+}
+
+TEST_CASE("a commit removes included transactions and evicts ones whose nonce got used") {
+  Mempool m(small());
+  auto a = key(1);
+  auto mine = tx(a, 0);
+  auto next = tx(a, 1);
+  REQUIRE(m.add(mine, 0));
+  REQUIRE(m.add(next, 0));
+  auto batch = m.take_batch(1, 1 << 20);
+  REQUIRE(batch.size() == 1);
+  // Another node's block used nonces 0 and 1 with different transactions.
+  auto foreign0 = tx(a, 0, "x"), foreign1 = tx(a, 1, "y");
+  std::vector<ledger::Transaction> block{foreign0, foreign1};
+  auto evicted = m.on_commit(block);
+  CHECK(evicted.size() == 2);
+  CHECK(m.size() == 0);
+  auto r = m.rejection(mine.id());
+  REQUIRE(r);
+  CHECK(r->code == "tx.nonce_used");
+  // The next nonce is now 2, whatever the caller says about committed state.
+  REQUIRE(m.add(tx(a, 2), 0));
+  CHECK(m.add(tx(a, 1, "z"), 0).status().code() == "tx.nonce_used");
+}
+
+TEST_CASE("a committed block frees its transactions and the next ones become ready") {
+  Mempool m(small());
+  auto a = key(1);
+  auto t0 = tx(a, 0), t1 = tx(a, 1);
+  REQUIRE(m.add(t0, 0));
+  auto batch = m.take_batch(10, 1 << 20);
+  REQUIRE(m.add(t1, 0));
+  m.on_commit(batch);
+  CHECK(!m.contains(t0.id()));
+  CHECK(!m.rejection(t0.id()));
+  auto next = m.take_batch(10, 1 << 20);
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].id() == t1.id());
+}
+
+TEST_CASE("remove drops a transaction and remembers why; rejections are bounded") {
+  Mempool m(small());
+  auto t = tx(key(1), 0);
+  REQUIRE(m.add(t, 0));
+  m.remove(t.id(), Rejection{"exec.key_not_current", "rotated"});
+  CHECK(!m.contains(t.id()));
+  CHECK(m.bytes() == 0);
+  CHECK(m.rejection(t.id())->code == "exec.key_not_current");
+  for (uint8_t i = 0; i < 3; ++i) m.record_rejected(tx(key(i + 10), 0).id(), {"c", "m"});
+  CHECK(!m.rejection(t.id()));  // the oldest was forgotten
+}
+
+TEST_CASE("oversized transactions are refused by the admission cap") {
+  MempoolOptions o = small();
+  o.tx_bytes_max = 300;
+  Mempool m(o);
+  CHECK(m.add(tx(key(1), 0, std::string(400, 'n')), 0).status().code() == "tx.too_large");
+}
+
+}  // namespace
+}  // namespace imi::node

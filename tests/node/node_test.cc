@@ -1,0 +1,191 @@
+// The Node in-process: admission, commit, proofs, restart.
+#include "node/node.h"
+
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <future>
+
+#include "ledger/json.h"
+#include "ledger/merkle.h"
+#include "ledger/smt_proof.h"
+
+namespace imi::node {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TempHome {
+  TempHome() {
+    std::string t = "/tmp/imi-node-test-XXXXXX";
+    REQUIRE(::mkdtemp(t.data()) != nullptr);
+    dir = t;
+    REQUIRE(write_file_atomic(dir + "/pw", "secret\n", 0600));
+    InitOptions o;
+    o.home = dir;
+    o.chain_id = "node-test";
+    o.password = "secret";
+    o.password_file = "pw";
+    o.api_listen = "127.0.0.1:0";
+    REQUIRE(init_home(o));
+  }
+  ~TempHome() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::unique_ptr<Node> open() {
+    auto home = load_home(dir);
+    REQUIRE(home);
+    auto n = Node::open(std::move(*home));
+    REQUIRE(n);
+    REQUIRE((*n)->start());
+    for (int i = 0; i < 200 && !(*n)->ready(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return std::move(*n);
+  }
+  std::string dir;
+};
+
+Result<api::TxAdmission> submit(Node& n, const std::string& body) {
+  std::promise<Result<api::TxAdmission>> p;
+  n.submit_tx(body, [&](Result<api::TxAdmission> r) { p.set_value(std::move(r)); });
+  return p.get_future().get();
+}
+
+api::JsonReply wait_commit(Node& n, const std::string& id) {
+  std::promise<api::JsonReply> p;
+  n.watch_tx(id, [&](api::JsonReply r) { p.set_value(std::move(r)); });
+  return p.get_future().get();
+}
+
+ledger::Transaction anchor(const identity::KeyPair& k, uint64_t nonce, char fill,
+                           const std::string& chain = "node-test") {
+  auto args = ledger::parse_strict("{\"hash\":\"" + std::string(64, fill) + "\"}");
+  return *ledger::make_transaction(k, chain, nonce, "anchor", "anchor", *args);
+}
+
+TEST_CASE("init writes a complete home and refuses to overwrite it") {
+  TempHome h;
+  CHECK(fs::exists(h.dir + "/imid.conf"));
+  CHECK(fs::exists(h.dir + "/genesis.json"));
+  CHECK(fs::exists(h.dir + "/validator.key"));
+  InitOptions again;
+  again.home = h.dir;
+  again.password = "x";
+  CHECK(init_home(again).code() == "node.home_exists");
+  auto home = load_home(h.dir);
+  REQUIRE(home);
+  CHECK(home->genesis.chain() == "node-test");
+  CHECK(home->genesis.validators().find(home->key.did()) != nullptr);
+}
+
+TEST_CASE("a submitted transaction commits with a verifiable inclusion and state proof") {
+  TempHome h;
+  auto node = h.open();
+  auto key = identity::KeyPair::generate();
+  auto tx = anchor(key, 0, 'b');
+  auto admitted = submit(*node, tx.canonical());
+  REQUIRE(admitted);
+  CHECK(admitted->id == tx.id_hex());
+  // Resubmitting gives the same id.
+  auto again = submit(*node, tx.canonical());
+  REQUIRE_MESSAGE(again, again.status().to_string());
+  CHECK(again->id == tx.id_hex());
+
+  auto body = wait_commit(*node, tx.id_hex());
+  REQUIRE(body);
+  auto doc = ledger::parse_strict(*body);
+  REQUIRE(doc);
+  CHECK(std::string((*doc)["status"].GetString()) == "committed");
+  const auto& proof = (*doc)["proof"];
+  std::vector<Hash32> path;
+  for (const auto& p : proof["audit_path"].GetArray())
+    path.push_back(*from_hex_fixed<32>(p.GetString()));
+  auto root = *from_hex_fixed<32>(proof["root"].GetString());
+  CHECK(ledger::verify_leaf_inclusion(tx.id(), proof["index"].GetUint64(),
+                                      proof["tree_size"].GetUint64(), path, root));
+  // The block's txs_root is that root.
+  auto block = node->get_block((*doc)["height"].GetUint64());
+  REQUIRE(block);
+  auto bdoc = ledger::parse_strict(*block);
+  CHECK(std::string((*bdoc)["header"]["txs_root"].GetString()) == to_hex(root));
+  CHECK((*bdoc)["certificate"].IsObject());
+
+  // The anchor record with its proof against the state root.
+  auto state = node->get_state("anchor", std::string(64, 'b'));
+  REQUIRE(state);
+  auto sdoc = ledger::parse_strict(*state);
+  auto sroot = *from_hex_fixed<32>((*sdoc)["state_root"].GetString());
+  auto sproof = ledger::state_proof_from_json(ledger::jcs((*sdoc)["proof"]));
+  REQUIRE(sproof);
+  const std::string value = ledger::jcs((*sdoc)["value"]);
+  CHECK(ledger::verify_state_proof(sroot, "anchor", std::string(64, 'b'), value, *sproof));
+  // An absent key proves absence.
+  auto absent = ledger::parse_strict(*node->get_state("anchor", std::string(64, 'c')));
+  CHECK((*absent)["value"].IsNull());
+  // The account's next nonce is readable (the CLI uses it).
+  auto acct = ledger::parse_strict(*node->get_state("account", key.did()));
+  CHECK((*acct)["value"]["nonce"].GetUint64() == 1);
+  CHECK(node->get_state("nosuch", "k").status().code() == "state.unknown_app");
+}
+
+TEST_CASE("admission errors carry stable codes and rejected ids remember why") {
+  TempHome h;
+  auto node = h.open();
+  auto key = identity::KeyPair::generate();
+  CHECK(submit(*node, "{").status().code() == "json.syntax");
+  CHECK(submit(*node, anchor(key, 0, 'd', "other-chain").canonical()).status().code() ==
+        "tx.wrong_chain");
+  // Nonce 5 of a new account: the first transaction must use nonce 0, but the
+  // pool holds future nonces within its window until the gap is filled.
+  auto ahead = submit(*node, anchor(key, 5, 'd').canonical());
+  CHECK(ahead);
+  auto args = ledger::parse_strict("{}");
+  auto unknown = *ledger::make_transaction(key, "node-test", 0, "nosuch", "op", *args);
+  CHECK(submit(*node, unknown.canonical()).status().code() == "tx.unknown_app");
+  auto badop = *ledger::make_transaction(key, "node-test", 0, "anchor", "nope", *args);
+  CHECK(submit(*node, badop.canonical()).status().code() == "tx.unknown_op");
+  auto rejected = ledger::parse_strict(*node->get_tx(badop.id_hex()));
+  CHECK(std::string((*rejected)["status"].GetString()) == "rejected");
+  CHECK(std::string((*rejected)["reason"]["code"].GetString()) == "tx.unknown_op");
+  // Someone else's key for this account: the first transaction must come from did(key).
+  auto other = identity::KeyPair::generate();
+  auto forged = *ledger::make_transaction_from(
+      other, key.did(), "node-test", 0, "anchor", "anchor",
+      *ledger::parse_strict("{\"hash\":\"" + std::string(64, 'e') + "\"}"));
+  CHECK(submit(*node, forged.canonical()).status().code() == "tx.key_mismatch");
+  CHECK(node->get_tx(std::string(64, '0')).status().code() == "tx.not_found");
+  CHECK(node->get_block(999).status().code() == "block.not_found");
+}
+
+TEST_CASE("a restarted node keeps every committed transaction and continues the chain") {
+  TempHome h;
+  auto key = identity::KeyPair::generate();
+  std::vector<std::string> ids;
+  {
+    auto node = h.open();
+    for (uint64_t n = 0; n < 5; ++n) {
+      auto tx = anchor(key, n, static_cast<char>('a' + n));
+      REQUIRE(submit(*node, tx.canonical()));
+      ids.push_back(tx.id_hex());
+    }
+    for (const auto& id : ids) REQUIRE(wait_commit(*node, id));
+    node->shutdown();
+  }
+  auto node = h.open();
+  for (const auto& id : ids) {
+    auto body = node->get_tx(id);
+    REQUIRE(body);
+    CHECK(body->find("\"committed\"") != std::string::npos);
+  }
+  auto next = anchor(key, 5, 'f');
+  REQUIRE(submit(*node, next.canonical()));
+  CHECK(wait_commit(*node, next.id_hex())->find("\"committed\"") != std::string::npos);
+  auto status = ledger::parse_strict(*node->status());
+  CHECK((*status)["height"].GetUint64() >= 2);
+  CHECK(node->metrics_text().find("imi_txs_admitted_total 1") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace imi::node
