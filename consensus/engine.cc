@@ -344,7 +344,10 @@ void Engine::rebroadcast() {
     if (auto* v = std::get_if<Vote>(&m)) current = v->view == view_ || v->phase == Phase::kCommit;
     if (auto* p = std::get_if<Proposal>(&m))
       current = p->proposer == opts_.self && p->view == view_;
-    if (auto* vc = std::get_if<ViewChange>(&m)) current = vc->view == view_;
+    // Recent view changes too: peers still collecting q of them for an
+    // earlier view need ours to start their timers (resending a message we
+    // already sent is indistinguishable from network delay, so it is safe).
+    if (auto* vc = std::get_if<ViewChange>(&m)) current = vc->view + 3 >= view_;
     if (auto* nv = std::get_if<NewView>(&m)) current = nv->view == view_;
     if (current) send(m);
   }

@@ -22,7 +22,9 @@ class Checker {
                  const consensus::CommitCertificate& cert);
   void on_evidence(uint32_t node, const consensus::ValidatorId& accused,
                    const std::set<consensus::ValidatorId>& byzantine);
-  void violation(std::string what) { violations_.push_back(std::move(what)); }
+  void violation(std::string what) {
+    if (violations_.size() < 20) violations_.push_back(std::move(what));
+  }
   const std::vector<std::string>& violations() const { return violations_; }
   uint64_t decided_height() const { return decided_.empty() ? 0 : decided_.rbegin()->first; }
   // The members (node indices) that sign `height`, from decided blocks.

@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "unknown scenario '%s'\n", name.c_str());
         return 2;
       }
+      sc->stop_at_first_violation = !expect_violation;
       RunResult r = run_scenario(*sc);
       heights += r.stats.committed_height;
       view_changes += r.stats.view_changes;

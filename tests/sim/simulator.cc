@@ -235,7 +235,8 @@ void World::feed(Node& n, Ready r) {
   if (r.sync && std::getenv("IMI_SIM_TRACE"))
     std::fprintf(stderr, "t=%llu node %u sync hint %s h=%llu\n", (unsigned long long)now_, n.idx,
                  r.sync->peer.c_str(), (unsigned long long)r.sync->height);
-  if (r.sync) {
+  if (r.sync && !n.sync_pending) {
+    n.sync_pending = true;
     for (const Node& o : nodes_)
       if (o.key.did == r.sync->peer)
         schedule(Event{now_ + rng_.range(s_.delay_min_ms, s_.delay_max_ms),
@@ -345,6 +346,7 @@ void World::on_verdict(Node& n, const Event& e) {
 }
 
 void World::on_sync(Node& n, const Event& e) {
+  n.sync_pending = false;
   if (!n.up || e.epoch != n.epoch || !n.engine) return;
   // Like a node's block sync: ask the hinted peer, else any reachable peer
   // that is ahead. Blocks are checked against their certificates, so any
@@ -411,7 +413,22 @@ RunResult World::run() {
 
   uint64_t end = s_.fault_ms + s_.liveness_ms;
   uint64_t heal_target = 0;
-  while (!queue_.empty() && checker_.violations().empty()) {
+  auto keep_going = [&] {
+    const auto& v = checker_.violations();
+    if (v.empty()) return true;
+    if (s_.stop_at_first_violation) return false;
+    // Collecting: run until the forks show up as an agreement violation.
+    return std::none_of(v.begin(), v.end(),
+                        [](const std::string& x) { return x.rfind("agreement", 0) == 0; });
+  };
+  uint64_t events = 0;
+  std::string budget_failure;
+  while (!queue_.empty() && keep_going()) {
+    // A message storm is a bug too; it must not hang CTest.
+    if (++events > 4000000) {
+      budget_failure = "event budget exceeded at t=" + std::to_string(now_) + " ms";
+      break;
+    }
     Event e = queue_.top();
     queue_.pop();
     if (e.time > end) break;
@@ -478,7 +495,8 @@ RunResult World::run() {
   RunResult r;
   r.violations = checker_.violations();
   r.stats = stats_;
-  if (r.violations.empty() && s_.liveness_blocks > 0) {
+  r.liveness_failure = budget_failure;
+  if (r.violations.empty() && budget_failure.empty() && s_.liveness_blocks > 0) {
     for (const Node& n : nodes_) {
       if (!n.honest() || (s_.crash_primary_at_ms && !n.up)) continue;
       if (n.chain.size() < heal_target) {

@@ -55,8 +55,9 @@ struct Scenario {
   uint64_t liveness_ms = 6000;                // then this long with every fault healed
   uint64_t liveness_blocks = 3;               // each honest node must commit this many more
   std::vector<std::pair<uint64_t, std::vector<uint32_t>>> set_changes;  // (from height, members)
-  uint64_t crash_primary_at_ms = 0;  // figures: crash the primary once, never restart
-  bool primary_byzantine = false;    // the primary of view 0 is one of the Byzantine nodes
+  uint64_t crash_primary_at_ms = 0;     // figures: crash the primary once, never restart
+  bool primary_byzantine = false;       // the primary of view 0 is one of the Byzantine nodes
+  bool stop_at_first_violation = true;  // false: run on and collect every violation
 };
 
 // The scenarios CTest runs: normal, partition, crash, byzantine, equivocate,

@@ -29,6 +29,7 @@ struct Node {
   // Survives crashes (the node's disk): the ledger and the consensus state.
   std::vector<StoredBlock> chain;  // chain[i] is height i + 1
   std::optional<Bytes> durable;
+  bool sync_pending = false;  // one block sync at a time, like a real node
   // Derived from the chain.
   std::set<uint64_t> included;
   uint64_t next_unincluded = 0;
