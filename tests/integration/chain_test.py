@@ -1,0 +1,183 @@
+"""A real imid: signed transactions over HTTP are committed, and every answer
+is checked independently: inclusion proofs (RFC 6962), state proofs (sparse
+Merkle), block ids, the hash chain and commit certificates. Also the imi CLI
+against the same node, with its exit codes.
+
+usage: chain_test.py IMID IMI
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import imilib  # noqa: E402
+from imilib import jcs, make_tx, tx_id  # noqa: E402
+
+IMID, IMI = sys.argv[1], sys.argv[2]
+
+
+def check_block(node, height, status):
+    b = node.get_json("/v1/blocks/%d" % height)
+    header = b["header"]
+    assert b["id"] == hashlib.sha256(jcs(header).encode()).hexdigest()
+    assert header["height"] == height
+    ids = [bytes.fromhex(tx_id(t)) for t in b["txs"]]
+    assert header["tx_count"] == len(ids)
+    assert bytes.fromhex(header["txs_root"]) == imilib.merkle_root(ids)
+    if height > 0:
+        prev = node.get_json("/v1/blocks/%d" % (height - 1))
+        assert header["prev"] == prev["id"]
+        assert header["time"] > prev["header"]["time"]
+        assert imilib.verify_certificate(b["certificate"], status["chain"], height, b["id"],
+                                         status["validators"])
+    else:
+        assert header["prev"] == "0" * 64 and b["certificate"] is None
+    return b
+
+
+def test_commit_and_proofs():
+    node = imilib.Node(IMID, config={"requests_per_second": 0}).start()
+    try:
+        status = node.get_json("/v1/status")
+        chain = status["chain"]
+        assert status["height"] == 0 and len(status["validators"]) == 1
+        assert status["primary"] == status["validators"][0]["id"]
+        key = imilib.Key()
+        txs = [make_tx(key, chain, n) for n in range(5)]
+        # Submit all (nonce order), then wait for each.
+        for tx in txs:
+            code, ctype, body = node.submit(tx)
+            assert code == 202 and body["id"] == tx_id(tx), (code, body)
+        # Resubmitting returns the same id.
+        code, _, body = node.submit(txs[0])
+        assert code in (200, 202) and body["id"] == tx_id(txs[0]), (code, body)
+        heights = set()
+        for tx in txs:
+            code, _, _ = node.request("POST", "/v1/txs?wait=commit", jcs(tx))
+            assert code in (200, 202)
+            r = node.get_json("/v1/txs/" + tx_id(tx))
+            if r["status"] == "pending":
+                code, _, body = node.submit(tx, wait=True)
+                r = body
+            assert r["status"] == "committed", r
+            assert r["result"]["code"] == 0
+            p = r["proof"]
+            block = check_block(node, r["height"], status)
+            assert p["root"] == block["header"]["txs_root"]
+            assert p["index"] == r["position"] and p["tree_size"] == block["header"]["tx_count"]
+            assert imilib.verify_inclusion(bytes.fromhex(tx_id(tx)), p["index"], p["tree_size"],
+                                           [bytes.fromhex(h) for h in p["audit_path"]],
+                                           bytes.fromhex(p["root"]))
+            # A wrong leaf does not verify.
+            assert not imilib.verify_inclusion(b"\x00" * 32, p["index"], p["tree_size"],
+                                               [bytes.fromhex(h) for h in p["audit_path"]],
+                                               bytes.fromhex(p["root"]))
+            heights.add(r["height"])
+        status = node.get_json("/v1/status")
+        for h in range(0, status["height"] + 1):
+            check_block(node, h, status)
+
+        # State: the anchor record and the account, proven against the state root
+        # of the block the answer names.
+        for tx in txs:
+            s = node.get_json("/v1/state/anchor/" + tx["args"]["hash"])
+            assert s["value"]["by"] == key.did and s["value"]["tx"] == tx_id(tx)
+            hdr = node.get_json("/v1/blocks/%d" % s["height"])["header"]
+            assert s["state_root"] == hdr["state_root"]
+            assert imilib.verify_state_proof(bytes.fromhex(s["state_root"]), "anchor",
+                                             tx["args"]["hash"], jcs(s["value"]), s["proof"])
+            assert not imilib.verify_state_proof(bytes.fromhex(s["state_root"]), "anchor",
+                                                 tx["args"]["hash"], jcs({"forged": 1}),
+                                                 s["proof"])
+        acct = node.get_json("/v1/state/account/" + key.did)
+        assert acct["value"]["nonce"] == 5
+        assert imilib.verify_state_proof(bytes.fromhex(acct["state_root"]), "account", key.did,
+                                         jcs(acct["value"]), acct["proof"])
+        absent = node.get_json("/v1/state/anchor/" + "ab" * 32)
+        assert absent["value"] is None
+        assert imilib.verify_state_proof(bytes.fromhex(absent["state_root"]), "anchor",
+                                         "ab" * 32, None, absent["proof"])
+
+        # Paging through blocks.
+        page = node.get_json("/v1/blocks?from=0&limit=2")
+        assert [b["height"] for b in page["blocks"]] == [0, 1]
+        # Metrics name what happened.
+        code, ctype, metrics = node.request("GET", "/metrics")
+        assert code == 200 and b"imi_height" in metrics and b"imi_txs_admitted_total 5" in metrics
+        assert b"imi_block_commit_seconds_bucket" in metrics
+        assert node.terminate() == 0
+    finally:
+        node.cleanup()
+
+
+def run_cli(node, *args, env=None):
+    e = dict(os.environ, IMI_KEY_PASSWORD="cli-password", IMI_NODE=node.url)
+    e.update(env or {})
+    p = subprocess.run([IMI] + list(args), env=e, capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_cli():
+    node = imilib.Node(IMID).start()
+    tmp = tempfile.mkdtemp(prefix="imi-cli-")
+    try:
+        keyfile = os.path.join(tmp, "alice.key")
+        code, out, err = run_cli(node, "key", "new", "--out", keyfile)
+        assert code == 0 and "did:imi:" in out, (code, out, err)
+        code, out, _ = run_cli(node, "--json", "key", "show", keyfile)
+        did = json.loads(out)["did"]
+        code, out, _ = run_cli(node, "status")
+        assert code == 0 and "chain:" in out and "imi-it" in out
+
+        doc = os.path.join(tmp, "doc.txt")
+        with open(doc, "w") as f:
+            f.write("minutes of the meeting\n")
+        code, out, err = run_cli(node, "--json", "anchor", doc, "--key", keyfile, "--wait")
+        assert code == 0, (code, out, err)
+        r = json.loads(out)
+        assert r["status"] == "committed" and r["result"]["code"] == 0
+        digest = hashlib.sha256(b"minutes of the meeting\n").hexdigest()
+        s = node.get_json("/v1/state/anchor/" + digest)
+        assert s["value"]["by"] == did
+
+        # The same document again: committed, but the app says duplicate (exit 5).
+        code, out, err = run_cli(node, "anchor", doc, "--key", keyfile, "--wait")
+        assert code == 5 and "code 100" in out, (code, out, err)
+        # Generic send; the nonce comes from the node.
+        code, out, err = run_cli(node, "tx", "send", "--app", "anchor", "--op", "anchor",
+                                 "--args", jcs({"hash": "cd" * 32}), "--key", keyfile, "--wait")
+        assert code == 0 and "committed" in out, (code, out, err)
+        txid = [ln.split()[1] for ln in out.splitlines() if ln.startswith("id:")][0]
+        code, out, _ = run_cli(node, "tx", "get", txid)
+        assert code == 0 and "proof:" in out
+        code, out, _ = run_cli(node, "block", "get", "1")
+        assert code == 0 and "certified: view" in out
+        # Errors say what to do and exit with the documented codes.
+        code, _, err = run_cli(node, "tx", "send", "--app", "anchor", "--op", "nope", "--key",
+                               keyfile)
+        assert code == 1 and "unknown-op" not in err and "tx.unknown_op" in err, (code, err)
+        code, _, err = run_cli(node, "tx", "send", "--app", "anchor", "--op", "anchor",
+                               "--args", "{\"x\":1.5}", "--key", keyfile)
+        assert code == 2 and "strict JSON" in err
+        code, _, err = run_cli(node, "tx", "get", "00" * 32)
+        assert code == 1 and "404" in err
+        code, _, err = run_cli(node, "statu")
+        assert code == 2
+        code, _, err = run_cli(node, "anchor", doc, "--key", keyfile,
+                               env={"IMI_KEY_PASSWORD": "wrong"})
+        assert code == 4 and "wrong_password" in err, (code, err)
+        code, _, err = run_cli(node, "--node", "http://127.0.0.1:1", "status")
+        assert code == 3 and "cannot reach" in err
+        assert node.terminate() == 0
+    finally:
+        node.cleanup()
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    imilib.run_tests([("commit_and_proofs", test_commit_and_proofs), ("cli", test_cli)])
