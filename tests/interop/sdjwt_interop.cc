@@ -1,0 +1,134 @@
+// The C++ half of the SD-JWT interoperability test (tests/interop/run.sh).
+//   interop_sdjwt write <dir>   writes cpp.json: a credential and a
+//                               presentation made by identity/sdjwt, the
+//                               issuer's and holder's keys (JWK x), aud, nonce
+//   interop_sdjwt check <dir>   verifies the presentation @sd-jwt/core wrote
+//                               to node.json with identity::sdjwt::verify
+// Exit code 0 on success, 1 with a message otherwise.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "identity/base64url.h"
+#include "identity/sdjwt.h"
+#include "identity/sdjwt_verify.h"
+#include "ledger/json.h"
+
+namespace {
+
+using namespace imi;
+using namespace imi::identity;
+using namespace imi::identity::sdjwt;
+
+constexpr int64_t kNow = 1767225600;
+
+class KeysResolver : public Resolver {
+ public:
+  std::map<std::string, DidKeys, std::less<>> dids;
+  Result<DidKeys> did_keys(std::string_view did) const override {
+    auto it = dids.find(did);
+    return it == dids.end() ? DidKeys{} : it->second;
+  }
+  Result<std::optional<CredentialStatus>> credential_status(const StatusRef&) const override {
+    return std::optional<CredentialStatus>(CredentialStatus::kValid);
+  }
+};
+
+KeyPair key(uint8_t n) {
+  Seed s{};
+  s[0] = n;
+  s[1] = 0x1e;
+  return KeyPair::from_seed(s);
+}
+
+std::string x_of(const PublicKey& k) { return base64url_encode(ByteView(k.data(), k.size())); }
+
+int fail(const std::string& m) {
+  std::cerr << "interop_sdjwt: " << m << "\n";
+  return 1;
+}
+
+int write(const std::string& dir) {
+  auto issuer = key(1);
+  auto holder = key(2);
+  IssueRequest r;
+  r.vct = "imi:resident";
+  r.issuer = issuer.did();
+  r.issuer_kid = make_kid(issuer.did(), 1);
+  r.iat = kNow - 3600;
+  r.nbf = kNow - 3600;
+  r.exp = kNow + 86400;
+  r.holder_kid = make_kid(holder.did(), 1);
+  r.holder_jwk = holder.public_key();
+  r.status = StatusRef{"imi:status-list/identity/" + issuer.did() + "/ids", 99};
+  r.disclosable = {string_claim("name", "Li Wei"), string_claim("birth_date", "1990-05-17"),
+                   string_claim("address", "12 Garden Road")};
+  auto preds = predicate_claims("1990-05-17", kNow, "Xinhua");
+  if (!preds) return fail(preds.status().to_string());
+  r.disclosable.insert(r.disclosable.end(), preds->begin(), preds->end());
+  auto cred = issue(issuer, r);
+  if (!cred) return fail(cred.status().to_string());
+  const std::string aud = "did:imi:" + std::string(40, 'b');
+  auto pres =
+      present(*cred, holder, {{"name", "age_over_18", "resident_of"}, aud, "cpp-nonce-7", kNow});
+  if (!pres) return fail(pres.status().to_string());
+  rapidjson::Document d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  auto s = [&](const std::string& v) { return rapidjson::Value(v.c_str(), a); };
+  d.AddMember("issuer_x", s(x_of(issuer.public_key())), a);
+  d.AddMember("holder_x", s(x_of(holder.public_key())), a);
+  d.AddMember("credential", s(*cred), a);
+  d.AddMember("presentation", s(*pres), a);
+  d.AddMember("aud", s(aud), a);
+  d.AddMember("nonce", "cpp-nonce-7", a);
+  d.AddMember("now", kNow, a);
+  std::ofstream(dir + "/cpp.json") << ledger::jcs(d);
+  return 0;
+}
+
+int check(const std::string& dir) {
+  std::ifstream in(dir + "/node.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto d = ledger::parse_strict(ss.str());
+  if (!d) return fail("node.json: " + d.status().to_string());
+  auto ix = base64url_decode((*d)["issuer_x"].GetString());
+  auto hx = base64url_decode((*d)["holder_x"].GetString());
+  if (!ix || ix->size() != 32 || !hx || hx->size() != 32) return fail("bad keys in node.json");
+  PublicKey ik{}, hk{};
+  std::copy(ix->begin(), ix->end(), ik.begin());
+  std::copy(hx->begin(), hx->end(), hk.begin());
+  KeysResolver resolver;
+  resolver.dids[did_from_key(ik)] = {DidStatus::kActive, {{1, ik}}};
+  resolver.dids[did_from_key(hk)] = {DidStatus::kActive, {{1, hk}}};
+  Expectations e{(*d)["aud"].GetString(), (*d)["nonce"].GetString(), (*d)["now"].GetInt64()};
+  auto v = verify((*d)["presentation"].GetString(), e, resolver);
+  if (!v) return fail(v.status().to_string());
+  if (!v->ok) return fail("the @sd-jwt/core presentation failed: " + v->to_json());
+  if (v->disclosed != std::vector<std::string>{"age_over_18", "resident_of"} &&
+      v->disclosed != std::vector<std::string>{"resident_of", "age_over_18"}) {
+    return fail("unexpected disclosures: " + v->to_json());
+  }
+  if (v->claims_json.find("Wang Fang") != std::string::npos) {
+    return fail("an undisclosed claim was revealed");
+  }
+  e.aud = "did:imi:" + std::string(40, 'd');
+  auto wrong = verify((*d)["presentation"].GetString(), e, resolver);
+  if (!wrong || wrong->ok || wrong->check("audience")->ok) {
+    return fail("a wrong audience was accepted: the check above proves nothing");
+  }
+  std::cout << "interop_sdjwt: verified the @sd-jwt/core presentation\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) return fail("usage: interop_sdjwt write|check <dir>");
+  std::string mode = argv[1];
+  if (mode == "write") return write(argv[2]);
+  if (mode == "check") return check(argv[2]);
+  return fail("unknown mode " + mode);
+}
