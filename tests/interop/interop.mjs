@@ -2,9 +2,10 @@
 // implementation: verifies the credential and presentation the C++ generator
 // wrote to <dir>/cpp.json, checks that @sd-jwt rejects a wrong nonce, then
 // issues and presents a credential of its own into <dir>/node.json for the
-// C++ verifier. Exits non-zero with a message on any mismatch.
+// C++ verifier. Token Status Lists are exchanged the same way. Exits non-zero with a message on any mismatch.
 import { SDJwtInstance } from '@sd-jwt/core';
 import { digest, generateSalt } from '@sd-jwt/crypto-nodejs';
+import { StatusList } from '@sd-jwt/jwt-status-list';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -69,6 +70,19 @@ try {
 if (!rejected) fail('@sd-jwt/core accepted a wrong nonce: the check above proves nothing');
 console.log('interop: @sd-jwt/core verified the C++ credential and presentation');
 
+// The C++ Token Status List, read by @sd-jwt/jwt-status-list.
+const list = StatusList.decompressStatusList(cpp.status_lst, 2);
+const expected = { 0: 0, 3: 1, 5: 2, 6: 0, 1000: 1, 1023: 2 };
+if (list.statusList.length !== 1024) fail('status list length ' + list.statusList.length);
+for (const [i, s] of Object.entries(expected)) {
+  if (list.getStatus(Number(i)) !== s) fail(`status entry ${i} is ${list.getStatus(Number(i))}, not ${s}`);
+}
+const ours = new StatusList(new Array(64).fill(0), 2);
+ours.setStatus(1, 2);
+ours.setStatus(7, 1);
+ours.setStatus(62, 1);
+console.log('interop: @sd-jwt/jwt-status-list read the C++ status list');
+
 // 2. A credential issued and presented by @sd-jwt/core, for the C++ verifier.
 const issuer = crypto.generateKeyPairSync('ed25519');
 const holder = crypto.generateKeyPairSync('ed25519');
@@ -111,6 +125,6 @@ const presentation = await sd.present(
 );
 fs.writeFileSync(
   path.join(dir, 'node.json'),
-  JSON.stringify({ issuer_x: issuerX, holder_x: holderX, presentation, aud, nonce, now }),
+  JSON.stringify({ issuer_x: issuerX, holder_x: holderX, presentation, aud, nonce, now, status_lst: ours.compressStatusList() }),
 );
 console.log('interop: @sd-jwt/core issued and presented a credential for the C++ verifier');

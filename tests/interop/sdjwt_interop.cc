@@ -3,7 +3,9 @@
 //                               presentation made by identity/sdjwt, the
 //                               issuer's and holder's keys (JWK x), aud, nonce
 //   interop_sdjwt check <dir>   verifies the presentation @sd-jwt/core wrote
-//                               to node.json with identity::sdjwt::verify
+//                               to node.json with identity::sdjwt::verify,
+//                               and its Token Status List
+//                               (cpp.json carries one of ours too)
 // Exit code 0 on success, 1 with a message otherwise.
 #include <cstdio>
 #include <fstream>
@@ -14,6 +16,7 @@
 #include "identity/base64url.h"
 #include "identity/sdjwt.h"
 #include "identity/sdjwt_verify.h"
+#include "identity/status_list.h"
 #include "ledger/json.h"
 
 namespace {
@@ -84,6 +87,14 @@ int write(const std::string& dir) {
   d.AddMember("aud", s(aud), a);
   d.AddMember("nonce", "cpp-nonce-7", a);
   d.AddMember("now", kNow, a);
+  auto list = StatusList::make(1024).value();
+  for (auto [i, st] : {std::pair{3, CredentialStatus::kInvalid},
+                       {5, CredentialStatus::kSuspended},
+                       {1000, CredentialStatus::kInvalid},
+                       {1023, CredentialStatus::kSuspended}}) {
+    if (!list.set(static_cast<uint64_t>(i), st).is_ok()) return fail("status list set");
+  }
+  d.AddMember("status_lst", s(list.encode()), a);
   std::ofstream(dir + "/cpp.json") << ledger::jcs(d);
   return 0;
 }
@@ -119,7 +130,16 @@ int check(const std::string& dir) {
   if (!wrong || wrong->ok || wrong->check("audience")->ok) {
     return fail("a wrong audience was accepted: the check above proves nothing");
   }
-  std::cout << "interop_sdjwt: verified the @sd-jwt/core presentation\n";
+  auto lst = StatusList::decode((*d)["status_lst"].GetString());
+  if (!lst) return fail("node status list: " + lst.status().to_string());
+  if (lst->size() != 64) return fail("node status list has " + std::to_string(lst->size()));
+  for (uint64_t i = 0; i < 64; ++i) {
+    auto want = i == 1                ? CredentialStatus::kSuspended
+                : (i == 7 || i == 62) ? CredentialStatus::kInvalid
+                                      : CredentialStatus::kValid;
+    if (lst->get(i).value() != want) return fail("node status entry " + std::to_string(i));
+  }
+  std::cout << "interop_sdjwt: verified the @sd-jwt/core presentation and status list\n";
   return 0;
 }
 
