@@ -14,7 +14,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+// GCC 12 with -fsanitize reports a false -Wmaybe-uninitialized inside
+// Beast's parser (boost::optional returned from content_length()).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#pragma GCC diagnostic pop
 #include <chrono>
 #include <cstdint>
 #include <memory>

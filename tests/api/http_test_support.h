@@ -12,7 +12,12 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
+// GCC 12 with -fsanitize: false -Wmaybe-uninitialized inside Beast's parser.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#pragma GCC diagnostic pop
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <condition_variable>
