@@ -65,7 +65,7 @@ void Connection::start() {
 }
 
 Connection::Push Connection::send(ByteView payload) {
-  if (state_ != State::kOpen) return Push::kNotOpen;
+  if (state_ != State::kOpen || retired_) return Push::kNotOpen;
   if (payload.size() > options_.frame_bytes_max) return Push::kTooLarge;
   if (queue_.size() >= options_.queue_messages_max ||
       queue_bytes_ + payload.size() > options_.queue_bytes_max) {
@@ -96,11 +96,23 @@ void Connection::close(const Status& reason) {
   if (auto host = host_.lock()) {
     if (was_open) {
       host->log(LogLevel::kInfo, "disconnected " + who() + ": " + reason.to_string());
+    } else if (reason.code() == "p2p.peer_closed" || reason.code() == "p2p.io_error" ||
+               reason.code() == "p2p.stopped") {
+      host->log(LogLevel::kInfo, "handshake failed " + who() + ": " + reason.to_string());
     } else {
       host->log(LogLevel::kWarn, "refused connection " + who() + ": " + reason.to_string());
     }
     host->connection_closed(*this, reason, was_open);
   }
+}
+
+void Connection::retire(const Status& reason, std::chrono::milliseconds grace) {
+  if (state_ != State::kOpen || retired_) return;
+  retired_ = true;
+  timer_.expires_after(grace);  // replaces the keepalive tick
+  timer_.async_wait([self = shared_from_this(), reason](const boost::system::error_code& ec) {
+    if (!ec) self->close(reason);
+  });
 }
 
 PeerStats Connection::stats() const {
@@ -253,6 +265,7 @@ void Connection::on_auth(ByteView header, ByteView body) {
     return;
   }
   state_ = State::kOpen;
+  authenticated_at_ = Clock::now();
   handshake_.reset();  // wipes the ephemeral secret
   arm_tick();
   host->log(LogLevel::kInfo, "connected " + who());
@@ -334,7 +347,7 @@ void Connection::arm_tick() {
   timer_.expires_after(std::chrono::milliseconds(std::max<uint32_t>(
       1, std::min(options_.keepalive_interval_ms, options_.idle_timeout_ms / 2))));
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec || self->closed()) return;
+    if (ec || self->closed() || self->retired()) return;
     self->on_tick();
   });
 }

@@ -72,15 +72,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // `reason` to the host, once. Safe to call more than once.
   void close(const Status& reason);
 
+  // Stops sending on an authenticated connection and closes it with `reason`
+  // after `grace` (or earlier, if the peer closes it); frames that still
+  // arrive are delivered. Used for the loser of a simultaneous dial.
+  void retire(const Status& reason, std::chrono::milliseconds grace);
+
   uint64_t id() const { return id_; }
   Role role() const { return role_; }
   bool authenticated() const { return state_ == State::kOpen; }
+  bool retired() const { return retired_; }
   bool closed() const { return state_ == State::kClosed; }
   // Known once the peer's Hello was accepted (always, once authenticated).
   std::optional<PublicKey> peer_key() const { return peer_key_; }
   const std::optional<PublicKey>& expected_peer() const { return expected_peer_; }
   const std::string& remote() const { return remote_; }
   PeerStats stats() const;
+  std::chrono::steady_clock::time_point authenticated_at() const { return authenticated_at_; }
 
  private:
   enum class State { kHello, kAuth, kOpen, kClosed };
@@ -118,6 +125,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
   State state_ = State::kHello;
+  bool retired_ = false;
   std::unique_ptr<Handshake> handshake_;  // until authenticated
   std::optional<PublicKey> peer_key_;
   std::unique_ptr<FrameSealer> sealer_;
@@ -131,6 +139,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t writing_ = 0;
   size_t queue_bytes_ = 0;
   std::vector<asio::const_buffer> write_bufs_;
+  Clock::time_point authenticated_at_;
   Clock::time_point write_started_;
   Clock::time_point last_rx_;
   Clock::time_point last_tx_;

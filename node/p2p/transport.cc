@@ -93,12 +93,14 @@ void TransportImpl::stop() {
   resolver_.cancel();
   std::vector<std::shared_ptr<Connection>> all;
   for (auto& [id, c] : handshaking_) all.push_back(c);
+  for (auto& [id, c] : retiring_) all.push_back(c);
   for (auto& [key, p] : peers_) {
     if (p.conn) all.push_back(p.conn);
     if (p.redial) p.redial->cancel();
   }
   for (auto& c : all) c->close(Status::error("p2p.stopped", "transport stopped"));
   handshaking_.clear();
+  retiring_.clear();
   peers_.clear();
 }
 
@@ -147,15 +149,32 @@ void TransportImpl::connection_authenticated(const std::shared_ptr<Connection>& 
   if (c->role() == Role::kInitiator) p.dialing = false;
   p.attempt = 0;
   if (p.conn) {
-    if (preferred(*p.conn, key) && !preferred(*c, key)) {
-      c->close(Status::error("p2p.duplicate",
-                             "already connected; keeping the connection "
-                             "initiated by the lower key"));
+    // Two connections authenticated close together are a simultaneous dial:
+    // both ends keep the one the lower key initiated. Otherwise the peer
+    // dialed because it lost the old connection, which is stale: keep the new.
+    bool simultaneous = std::chrono::steady_clock::now() - p.conn->authenticated_at() <
+                        std::chrono::milliseconds(options_.handshake_timeout_ms);
+    // The loser of a simultaneous dial is retired, not closed: the peer may
+    // not have authenticated the winner yet, and closing would make it see
+    // the peer go down and up again. It closes after the grace period.
+    auto grace = std::chrono::milliseconds(options_.handshake_timeout_ms);
+    if (simultaneous && preferred(*p.conn, key) && !preferred(*c, key)) {
+      retiring_[c->id()] = c;
+      c->retire(Status::error("p2p.duplicate",
+                              "already connected; keeping the connection "
+                              "initiated by the lower key"),
+                grace);
       return;
     }
     auto old = std::move(p.conn);
     p.conn = c;
-    old->close(Status::error("p2p.duplicate", "replaced by a newer connection to the same peer"));
+    Status why = Status::error("p2p.duplicate", "replaced by a newer connection to the same peer");
+    if (simultaneous) {
+      retiring_[old->id()] = old;
+      old->retire(why, grace);
+    } else {
+      old->close(why);
+    }
     return;
   }
   p.conn = c;
@@ -201,8 +220,10 @@ void TransportImpl::set_admitted(std::vector<PublicKey> keys) {
   for (auto& [key, p] : peers_) {
     if (p.conn && !admitted_.contains(key)) drop.push_back(p.conn);
   }
-  for (auto& [id, c] : handshaking_) {
-    if (c->peer_key() && !admitted_.contains(*c->peer_key())) drop.push_back(c);
+  for (auto* m : {&handshaking_, &retiring_}) {
+    for (auto& [id, c] : *m) {
+      if (c->peer_key() && !admitted_.contains(*c->peer_key())) drop.push_back(c);
+    }
   }
   for (auto& c : drop) {
     c->close(Status::error("p2p.removed", "key removed from the admitted set"));

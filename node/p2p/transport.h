@@ -18,9 +18,11 @@
 // signature, a reflected handshake, an oversized frame, garbage or a frame
 // that fails authentication is disconnected, and the reason is logged.
 //
-// Connections: one per peer. When both sides dial each other at once, the
-// connection initiated by the lower key (bytewise) wins on both sides; a new
-// connection in the same direction replaces an old one (the peer restarted).
+// Connections: one per peer. When both sides dial each other at once (two
+// connections authenticated within handshake_timeout_ms of each other), both
+// ends keep the one initiated by the lower key (bytewise); otherwise a new
+// connection replaces the old one, which the peer evidently lost (restart,
+// broken route). Replacing a connection fires no on_peer_state.
 // Configured addresses are redialed with capped, jittered exponential back-off
 // (Options). Frames to one peer keep their order; frames are delivered at most
 // once; a frame sent just before a connection drops may be lost (consensus

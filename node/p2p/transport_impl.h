@@ -89,6 +89,8 @@ class TransportImpl : public ConnectionHost, public std::enable_shared_from_this
   std::set<PublicKey> admitted_;
   std::map<PublicKey, Peer> peers_;
   std::map<uint64_t, std::shared_ptr<Connection>> handshaking_;
+  // Authenticated duplicates waiting out their grace period (Connection::retire).
+  std::map<uint64_t, std::shared_ptr<Connection>> retiring_;
   std::shared_ptr<Totals> totals_ = std::make_shared<Totals>();
   uint64_t dropped_not_connected_ = 0;
   uint64_t dropped_too_large_ = 0;

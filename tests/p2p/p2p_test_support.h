@@ -124,6 +124,14 @@ struct Cluster {
       }
     }
   }
+  // Fully connected with no handshake in flight (so no duplicate is pending).
+  bool settled() const {
+    if (!fully_connected()) return false;
+    for (const auto& n : nodes) {
+      if (n.t->stats().handshakes_pending != 0) return false;
+    }
+    return true;
+  }
   bool fully_connected() const {
     for (const auto& n : nodes) {
       if (!n.t || n.t->connected_peers().size() != nodes.size() - 1) return false;
@@ -141,6 +149,21 @@ class RawPeer {
   void connect(uint16_t port) {
     socket_.connect({asio::ip::make_address("127.0.0.1"), port});
     socket_.non_blocking(true);
+  }
+
+  // Accepts one connection on `a` (a listener of the test), polling `io`.
+  bool accept_from(asio::ip::tcp::acceptor& a, int ms = 5000) {
+    a.non_blocking(true);
+    return run_until(
+        io_,
+        [&] {
+          boost::system::error_code ec;
+          a.accept(socket_, ec);
+          if (ec) return false;
+          socket_.non_blocking(true);
+          return true;
+        },
+        ms);
   }
 
   // Writes all of `bytes`, running the io_context while the socket is full.
@@ -193,7 +216,7 @@ class RawPeer {
         ms);
   }
 
-  // The whole handshake as initiator; the keys end up in sealer/opener.
+  // The whole handshake in `role`; the keys end up in sealer/opener.
   Status handshake(Role role = Role::kInitiator) {
     hs_ = std::make_unique<Handshake>(key_, chain_, role);
     if (!send_hello(hs_->own_hello())) return Status::error("test.io", "hello not written");

@@ -24,16 +24,19 @@ TEST_CASE("four transports connect once per pair and exchange and broadcast fram
   Cluster c(4);
   c.start_all();
   c.add_all_addresses();  // everyone dials everyone: both directions race
-  REQUIRE(run_until(c.io, [&] { return c.fully_connected(); }));
-  run_for(c.io, 200);  // let duplicate connections settle
-  REQUIRE(c.fully_connected());
+  REQUIRE(run_until(c.io, [&] { return c.settled(); }));
 
   for (size_t i = 0; i < 4; ++i) {
     auto st = c.nodes[i].t->stats();
     CHECK(st.peers_connected == 3);
     for (const auto& p : st.peers) {
-      // The kept connection is the one the lower key initiated, on both ends.
-      CHECK(p.outbound == (c.key(i) < p.key));
+      // Both ends kept the same connection: outbound at one end, inbound at the other.
+      for (size_t j = 0; j < 4; ++j) {
+        if (c.key(j) != p.key) continue;
+        for (const auto& q : c.nodes[j].t->stats().peers) {
+          if (q.key == c.key(i)) CHECK(q.outbound != p.outbound);
+        }
+      }
       // Duplicates were replaced without flapping the peer's state.
       CHECK(c.nodes[i].ups[p.key] == 1);
       CHECK(c.nodes[i].downs[p.key] == 0);
@@ -66,7 +69,6 @@ TEST_CASE("four transports connect once per pair and exchange and broadcast fram
   auto st = c.nodes[0].t->stats();
   CHECK(st.frames_sent == 50);
   CHECK(st.bytes_sent == 140);  // "m0".."m9" are 2 bytes, "m10".."m49" 3 bytes
-  CHECK(st.handshakes_refused == 0);
 }
 
 TEST_CASE("send refuses frames to unknown peers and over frame_bytes_max, and counts them") {
@@ -76,7 +78,7 @@ TEST_CASE("send refuses frames to unknown peers and over frame_bytes_max, and co
   c.start(0, o);
   c.start(1);
   c.add_all_addresses();
-  REQUIRE(run_until(c.io, [&] { return c.fully_connected(); }));
+  REQUIRE(run_until(c.io, [&] { return c.settled(); }));
   CHECK_FALSE(c.nodes[0].t->send(test_key(77).public_key(), Bytes{1}));
   CHECK_FALSE(c.nodes[0].t->send(c.key(1), Bytes(1001, 0)));
   CHECK(c.nodes[0].t->broadcast(Bytes(1001, 0)) == 0);
@@ -130,7 +132,7 @@ TEST_CASE("a restarted peer is redialed and reconnects") {
   Cluster c(2);
   c.start_all();
   c.add_all_addresses();
-  REQUIRE(run_until(c.io, [&] { return c.fully_connected(); }));
+  REQUIRE(run_until(c.io, [&] { return c.settled(); }));
 
   c.nodes[1].t.reset();  // crash: the transport and its sockets go away
   REQUIRE(run_until(c.io, [&] { return c.nodes[0].downs[c.key(1)] == 1; }));
@@ -138,7 +140,7 @@ TEST_CASE("a restarted peer is redialed and reconnects") {
   run_for(c.io, 150);  // node 0 keeps redialing a closed port, backing off
 
   c.start(1);  // same port, no address for node 0: node 0 must dial
-  REQUIRE(run_until(c.io, [&] { return c.fully_connected(); }));
+  REQUIRE(run_until(c.io, [&] { return c.settled(); }));
   CHECK(c.nodes[0].ups[c.key(1)] == 2);
   CHECK(c.nodes[0].t->send(c.key(1), bytes_of("again")));
   REQUIRE(run_until(c.io, [&] { return c.nodes[1].received.size() == 1; }));
@@ -149,7 +151,7 @@ TEST_CASE("set_admitted removing a key drops its connection; re-admitting reconn
   Cluster c(3);
   c.start_all();
   c.add_all_addresses();
-  REQUIRE(run_until(c.io, [&] { return c.fully_connected(); }));
+  REQUIRE(run_until(c.io, [&] { return c.settled(); }));
 
   c.nodes[0].t->set_admitted({c.key(0), c.key(1)});
   CHECK_FALSE(c.nodes[0].t->connected(c.key(2)));  // closed at once
@@ -164,14 +166,14 @@ TEST_CASE("set_admitted removing a key drops its connection; re-admitting reconn
   CHECK_FALSE(c.nodes[0].t->send(c.key(2), bytes_of("x")));
 
   c.nodes[0].t->set_admitted(c.keys());
-  REQUIRE(run_until(c.io, [&] { return c.fully_connected(); }));
+  REQUIRE(run_until(c.io, [&] { return c.settled(); }));
 }
 
 TEST_CASE("stop closes every connection and fires no callback afterwards") {
   Cluster c(2);
   c.start_all();
   c.add_all_addresses();
-  REQUIRE(run_until(c.io, [&] { return c.fully_connected(); }));
+  REQUIRE(run_until(c.io, [&] { return c.settled(); }));
   c.nodes[0].t->stop();
   CHECK(c.nodes[0].t->connected_peers().empty());
   CHECK(c.nodes[0].t->listen_port() == 0);

@@ -253,3 +253,61 @@ TEST_CASE("an idle authenticated connection sends keepalives") {
   CHECK((*p)[0] == static_cast<uint8_t>(FrameType::kKeepalive));
   CHECK(p->size() == 1);
 }
+
+namespace {
+
+// A raw peer key that sorts above `than`, so `than`'s outbound connection to
+// it is the one a simultaneous dial keeps.
+identity::KeyPair key_above(const PublicKey& than) {
+  for (uint8_t n = 100;; ++n) {
+    identity::KeyPair k = test_key(n);
+    if (than < k.public_key()) return k;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("duplicate connections: a simultaneous dial keeps the lower key's; a late one replaces") {
+  for (bool simultaneous : {true, false}) {
+    CAPTURE(simultaneous);
+    Cluster c(1);
+    identity::KeyPair raw_key = key_above(c.key(0));
+    Options o = test_options(c.nodes[0].lines);
+    o.handshake_timeout_ms = simultaneous ? 1500 : 50;  // also the retire grace
+    c.start(0, o, std::vector<PublicKey>{c.key(0), raw_key.public_key()});
+    asio::ip::tcp::acceptor listener(c.io, {asio::ip::make_address("127.0.0.1"), 0});
+    c.nodes[0].t->add_peer_address(raw_key.public_key(), "127.0.0.1",
+                                   listener.local_endpoint().port());
+    RawPeer dialed(c.io, raw_key, "imi-test");
+    REQUIRE(dialed.accept_from(listener));
+    REQUIRE(dialed.handshake(Role::kResponder));
+    REQUIRE(run_until(c.io, [&] { return c.nodes[0].t->connected(raw_key.public_key()); }));
+    if (!simultaneous) run_for(c.io, 100);  // the first connection is now old
+
+    RawPeer dialing(c.io, raw_key, "imi-test");
+    dialing.connect(c.nodes[0].port);
+    REQUIRE(dialing.handshake(Role::kInitiator));
+    if (simultaneous) {
+      CHECK(dialing.wait_closed());
+      CHECK(any_line_has(*c.nodes[0].lines, "p2p.duplicate", "keeping the connection initiated"));
+      REQUIRE(c.nodes[0].t->send(raw_key.public_key(), Bytes{1}));
+      auto p = dialed.read_sealed();
+      REQUIRE(p);
+      CHECK(*p == Bytes{static_cast<uint8_t>(FrameType::kData), 1});
+    } else {
+      CHECK(dialed.wait_closed());
+      CHECK(any_line_has(*c.nodes[0].lines, "p2p.duplicate", "replaced by a newer"));
+      REQUIRE(c.nodes[0].t->send(raw_key.public_key(), Bytes{2}));
+      Result<Bytes> p = Status::error("none", "");
+      // Keepalives may come first.
+      do {
+        p = dialing.read_sealed();
+        REQUIRE(p);
+      } while ((*p)[0] == static_cast<uint8_t>(FrameType::kKeepalive));
+      CHECK(*p == Bytes{static_cast<uint8_t>(FrameType::kData), 2});
+    }
+    CHECK(c.nodes[0].t->connected(raw_key.public_key()));
+    CHECK(c.nodes[0].ups[raw_key.public_key()] == 1);
+    CHECK(c.nodes[0].downs[raw_key.public_key()] == 0);
+  }
+}
