@@ -77,6 +77,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   const asio::any_io_executor executor_;
   Respond respond_;
   asio::steady_timer timer_;
+  uint64_t timer_generation_ = 0;
   Phase phase_ = Phase::kIdle;
   std::string_view route_label_ = kUnmatched;
   std::string allowed_origin_;  // set when the request's Origin is allow-listed
@@ -213,12 +214,17 @@ void Exchange::submit(bool wait_commit) {
   wait_commit_ = wait_commit;
   phase_ = Phase::kAdmitting;
   arm_timer(ctx_->options.node_reply_timeout_ms);
-  auto self = shared_from_this();
-  ctx_->node.submit_tx(std::move(request_.body()), [self](Result<TxAdmission> admission) {
-    asio::post(self->executor_, [self, admission = std::move(admission)]() mutable {
-      self->on_admitted(std::move(admission));
-    });
-  });
+  // The node's callbacks hold only a weak_ptr: the armed timer keeps this
+  // exchange alive while it waits, and a callback the node keeps longer (even
+  // past the io_context) must not own asio objects.
+  ctx_->node.submit_tx(
+      std::move(request_.body()), [weak = weak_from_this()](Result<TxAdmission> admission) {
+        auto self = weak.lock();
+        if (!self) return;
+        asio::post(self->executor_, [self, admission = std::move(admission)]() mutable {
+          self->on_admitted(std::move(admission));
+        });
+      });
 }
 
 void Exchange::on_admitted(Result<TxAdmission> admission) {
@@ -235,8 +241,9 @@ void Exchange::on_admitted(Result<TxAdmission> admission) {
   phase_ = Phase::kWaitingCommit;
   timer_.cancel();
   arm_timer(ctx_->options.wait_commit_timeout_ms);
-  auto self = shared_from_this();
-  ctx_->node.watch_tx(tx_id_, [self](JsonReply reply) {
+  ctx_->node.watch_tx(tx_id_, [weak = weak_from_this()](JsonReply reply) {
+    auto self = weak.lock();
+    if (!self) return;
     asio::post(self->executor_,
                [self, reply = std::move(reply)]() mutable { self->on_final(std::move(reply)); });
   });
@@ -261,9 +268,12 @@ void Exchange::on_timeout() {
 }
 
 void Exchange::arm_timer(uint32_t ms) {
+  // The generation tells a stale expiry (queued just before a re-arm) from
+  // the current one.
+  const uint64_t generation = ++timer_generation_;
   timer_.expires_after(std::chrono::milliseconds(ms));
-  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec) self->on_timeout();
+  timer_.async_wait([self = shared_from_this(), generation](boost::system::error_code ec) {
+    if (!ec && generation == self->timer_generation_) self->on_timeout();
   });
 }
 
