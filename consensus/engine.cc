@@ -285,7 +285,7 @@ void Engine::handle(const Message& m, bool verified) {
     Status st = verify_message(m, opts_.chain_id, *set, verifier_);
     if (!st) return drop(reason_for_status(st));
     if (h < height_) {
-      handle_old_height(from, h);
+      handle_old_height(from, h, std::holds_alternative<ViewChange>(m));
       return drop(DropReason::kOldHeight);
     }
     if (h == height_ + 1) {

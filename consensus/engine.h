@@ -229,7 +229,7 @@ class Engine {
   std::optional<Hash32> spoken_vote(uint64_t view, Phase phase) const;
   const Proposal* spoken_proposal(uint64_t view) const;
   std::vector<SigEntry> collect(uint64_t view, Phase phase, const Hash32& block) const;
-  void handle_old_height(const ValidatorId& from, uint64_t height);
+  void handle_old_height(const ValidatorId& from, uint64_t height, bool stuck);
   void handle_decided(const Decided& d);
 
   // view_change.cc

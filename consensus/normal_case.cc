@@ -187,14 +187,18 @@ void Engine::decide(const CommitCertificate& cert, const Bytes& payload, uint64_
   if (!pending_.empty()) arm_progress_timer();
 }
 
-void Engine::handle_old_height(const ValidatorId& from, uint64_t height) {
-  // A peer still working on a decided height: send it the certificate, at
-  // most once per rebroadcast period.
+void Engine::handle_old_height(const ValidatorId& from, uint64_t height, bool stuck) {
+  // A peer still working on a decided height: send it the certificate. Late
+  // votes are normal right after a decision, so wait until the peer is still
+  // there a rebroadcast period later, unless it is already changing views.
   auto cert = certs_.find(height);
   if (cert == certs_.end() || from == opts_.self) return;
-  uint64_t& last = decided_sent_[{from, height}];
-  if (last != 0 && last + opts_.rebroadcast_ticks > now_tick_) return;
-  last = now_tick_ == 0 ? 1 : now_tick_;
+  // Value: the earliest tick at which we answer this (peer, height).
+  auto [it, first] = decided_sent_.try_emplace(
+      {from, height}, stuck ? now_tick_ : now_tick_ + opts_.rebroadcast_ticks);
+  (void)first;
+  if (now_tick_ < it->second) return;
+  it->second = now_tick_ + opts_.rebroadcast_ticks;
   send(Decided{cert->second}, from);
 }
 

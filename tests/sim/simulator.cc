@@ -470,8 +470,9 @@ RunResult World::run() {
           for (Node& o : nodes_) {
             if (!o.honest() || !o.engine) continue;
             const auto* set = o.engine->schedule().at(o.engine->height());
+            consensus::ValidatorId primary = set->primary(o.engine->view());
             for (Node& p : nodes_)
-              if (set && p.key.did == set->primary(o.engine->view())) crash(p, false);
+              if (p.key.did == primary) crash(p, false);
             break;
           }
           break;
