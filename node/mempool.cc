@@ -6,7 +6,13 @@ namespace imi::node {
 
 Mempool::Mempool(MempoolOptions options) : opts_(options) {}
 
-Result<AddResult> Mempool::add(const ledger::Transaction& tx, uint64_t committed_next_nonce) {
+uint64_t Mempool::commit_epoch() const {
+  std::lock_guard lock(mu_);
+  return epoch_;
+}
+
+Result<AddResult> Mempool::add(const ledger::Transaction& tx, uint64_t committed_next_nonce,
+                               uint64_t epoch) {
   std::lock_guard lock(mu_);
   if (by_id_.count(tx.id()) != 0) return AddResult::kDuplicate;
   if (tx.canonical().size() > opts_.tx_bytes_max) {
@@ -15,6 +21,8 @@ Result<AddResult> Mempool::add(const ledger::Transaction& tx, uint64_t committed
                                              std::to_string(opts_.tx_bytes_max));
   }
   auto it = senders_.find(tx.from());
+  if (it == senders_.end() && epoch != epoch_)
+    return Status::error("mempool.stale", "a block committed meanwhile; read the nonce again");
   const uint64_t base = it == senders_.end() ? committed_next_nonce : it->second.base;
   if (tx.nonce() < base) {
     return Status::error("tx.nonce_used", "nonce " + std::to_string(tx.nonce()) + " of " +
@@ -164,6 +172,7 @@ void Mempool::release_in_flight() {
 
 std::vector<Mempool::Evicted> Mempool::on_commit(std::span<const ledger::Transaction> txs) {
   std::lock_guard lock(mu_);
+  ++epoch_;
   std::vector<Evicted> evicted;
   // Highest used nonce per sender in this block.
   std::unordered_map<std::string, uint64_t> next;

@@ -67,8 +67,17 @@ class Mempool {
 
   // Adds a decoded transaction whose chain and signature were checked.
   // `committed_next_nonce` is the sender's next nonce in committed state
-  // (used only when the pool holds nothing from that sender yet).
-  Result<AddResult> add(const ledger::Transaction& tx, uint64_t committed_next_nonce);
+  // (used only when the pool holds nothing from that sender yet), read after
+  // commit_epoch() returned `epoch`. If a block committed since, that nonce
+  // may be stale: mempool.stale, read it again and retry.
+  Result<AddResult> add(const ledger::Transaction& tx, uint64_t committed_next_nonce,
+                        uint64_t epoch);
+  // Same, for a caller that holds committed state still (tests).
+  Result<AddResult> add(const ledger::Transaction& tx, uint64_t committed_next_nonce) {
+    return add(tx, committed_next_nonce, commit_epoch());
+  }
+  // Counts on_commit() calls.
+  uint64_t commit_epoch() const;
 
   bool contains(const Hash32& id) const;
   // The next committed nonce the pool tracks for `from`, nullopt if it holds
@@ -128,6 +137,7 @@ class Mempool {
   std::deque<std::string> ready_;  // senders whose cursor nonce is pending
   size_t bytes_ = 0;
   size_t in_flight_ = 0;
+  uint64_t epoch_ = 0;
   std::unordered_map<Hash32, Rejection, ledger::Hash32Hasher> rejected_;
   std::deque<Hash32> rejected_order_;
 };

@@ -3,6 +3,8 @@
 // node_queries.cc.
 #include "node/node.h"
 
+#include <pthread.h>
+
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstdio>
@@ -97,10 +99,12 @@ Status Node::open_ledger() {
   store_ = std::move(*store);
   nodes_ = std::make_unique<ledger::LevelDbNodeStore>(*store_->db());
   std::vector<std::unique_ptr<ledger::App>> apps = make_apps();
-  for (const auto& a : apps) executor_app_names_.emplace(a->name());
+  std::vector<std::string> names;
+  for (const auto& a : apps) names.emplace_back(a->name());
   auto exec = ledger::Executor::make(*nodes_, std::move(apps));
   if (!exec) return exec.status();
   executor_ = std::move(*exec);
+  for (const auto& name : names) apps_[name] = executor_->app(name);
   read_tree_ = std::make_unique<ledger::StateTree>(*nodes_);
 
   auto genesis = executor_->make_genesis(g);
@@ -135,7 +139,6 @@ Status Node::open_ledger() {
     h.view = cert->view;
   }
   head_root_ = h.state_root;
-  head_reader_ = executor_->reader_at(head_root_);
   std::lock_guard lock(head_mu_);
   head_ = h;
   return Status::ok();
@@ -190,9 +193,17 @@ Status Node::start() {
     arm_tick();
     started_ = true;
   });
-  loop_thread_ = std::thread([this] { loop_.run(); });
+  loop_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "imid-loop");
+    loop_.run();
+  });
+  for (size_t i = 0; i < home_.config.verify_threads; ++i)
+    asio::post(*verify_pool_, [] { pthread_setname_np(pthread_self(), "imid-verify"); });
   for (size_t i = 0; i < home_.config.api_threads; ++i)
-    api_threads_.emplace_back([this] { api_io_.run(); });
+    api_threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "imid-api");
+      api_io_.run();
+    });
   return Status::ok();
 }
 
@@ -228,7 +239,6 @@ void Node::shutdown() {
   // 4. Close LevelDB (destroying the store syncs nothing more: every block
   //    was written with a synced batch).
   engine_.reset();
-  head_reader_.reset();
   executor_.reset();
   {
     std::lock_guard state_lock(state_mu_);
@@ -402,7 +412,6 @@ Status Node::commit(const consensus::Committed& c) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - cand.cut_at).count();
 
   head_root_ = cand.executed.state_root;
-  head_reader_ = executor_->reader_at(head_root_);
   {
     std::lock_guard lock(head_mu_);
     head_.height = c.height;
@@ -451,102 +460,6 @@ Status Node::commit(const consensus::Committed& c) {
     notify(e.id, rejected_tx_json(e.id, e.reason));
   }
   return Status::ok();
-}
-
-// ---------------------------------------------------------------- admission
-
-void Node::submit_tx(std::string body, SubmitDone done) {
-  if (stopping_) {
-    done(Status::error("node.stopping", "the node is shutting down; retry after it restarts"));
-    return;
-  }
-  if (!started_) {
-    done(Status::error("node.not_ready", "the node is starting; retry in a moment"));
-    return;
-  }
-  asio::post(*verify_pool_, [this, body = std::move(body), done = std::move(done)]() mutable {
-    verify_and_admit(std::move(body), std::move(done));
-  });
-}
-
-void Node::reject(const Hash32& id, const Status& status) {
-  metrics_.rejected(status.code());
-  mempool_.record_rejected(id, Rejection{status.code(), status.message()});
-}
-
-void Node::verify_and_admit(std::string body, SubmitDone done) {
-  auto tx = ledger::Transaction::decode(body, admit_limits_);
-  if (!tx) {
-    metrics_.rejected(tx.status().code());
-    return done(tx.status());
-  }
-  const Hash32 id = tx->id();
-  if (Status s = tx->check_chain(chain_); !s) {
-    reject(id, s);
-    return done(s);
-  }
-  // Already committed: the same id, not an error.
-  if (store_->tx_location(id)) return done(api::TxAdmission{tx->id_hex()});
-  if (!sig_cache_.contains(id)) {
-    if (Status s = tx->verify_signature(); !s) {
-      reject(id, s);
-      return done(s);
-    }
-    sig_cache_.insert(id);
-  }
-  asio::post(loop_, [this, tx = std::move(*tx), done = std::move(done)]() mutable {
-    admit(std::move(tx), std::move(done));
-  });
-}
-
-void Node::admit(ledger::Transaction tx, SubmitDone done) {
-  if (stopping_)
-    return done(
-        Status::error("node.stopping", "the node is shutting down; retry after it restarts"));
-  const Hash32 id = tx.id();
-  if (mempool_.contains(id)) return done(api::TxAdmission{tx.id_hex()});
-  auto fail_tx = [&](Status s) {
-    reject(id, s);
-    done(std::move(s));
-  };
-  // Committed meanwhile (a resubmission racing its own commit): same id.
-  if (store_->tx_location(id)) return done(api::TxAdmission{tx.id_hex()});
-  std::optional<uint64_t> base = mempool_.known_base(tx.from());
-  if (!base || !tx.key_matches_from()) {
-    // The stateful half of the sender rule against committed state. A sender
-    // the pool already tracks signing with its initial key skips the read; the
-    // executor still checks the key when the block is built.
-    auto account = ledger::read_account(*head_reader_, tx.from());
-    if (!account) return done(account.status());
-    if (*account) {
-      if (!(*account)->has_key(tx.key()))
-        return fail_tx(Status::error("tx.key_not_current",
-                                     "key " + to_hex(tx.key()) + " is not a current key of " +
-                                         tx.from() + "; sign with one of its keys"));
-      if (!base) base = (*account)->next_nonce;
-    } else {
-      if (Status s = tx.check_first_sender(); !s) return fail_tx(s);
-      if (!base) base = 0;
-    }
-  }
-  // Stateless app rules: the app exists and knows the op and its arguments.
-  const ledger::App* app = executor_->app(tx.app());
-  if (app == nullptr)
-    return fail_tx(Status::error(
-        "tx.unknown_app", "no app named \"" + tx.app() + "\" on this chain; see GET /v1/status"));
-  const Head h = head();
-  ledger::BlockContext ctx{chain_, h.height + 1, std::max(wall_ms(), h.time_ms + 1), self_};
-  auto checked = app->check(tx, ctx, *head_reader_);
-  if (!checked) return done(checked.status());
-  if (checked->code == ledger::kCodeUnknownOp)
-    return fail_tx(Status::error("tx.unknown_op", checked->message));
-  if (checked->code == ledger::kCodeBadArgs)
-    return fail_tx(Status::error("tx.bad_args", checked->message));
-  auto added = mempool_.add(tx, *base);
-  if (!added) return fail_tx(added.status());
-  if (*added == AddResult::kAdded) metrics_.admitted();
-  done(api::TxAdmission{tx.id_hex()});
-  if (propose_request_) schedule_cut();
 }
 
 }  // namespace imi::node

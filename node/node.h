@@ -5,9 +5,12 @@
 //   loop      one thread running `loop_`: owns the engine, the executor, the
 //             proposal cutting and block commits. Everything that changes
 //             consensus or ledger state is a handler posted here.
-//   verify    a pool (config verify_threads) that decodes submitted
-//             transactions and checks their signatures, then posts the
-//             result to the loop as a message.
+//   verify    a pool (config verify_threads) that admits submitted
+//             transactions: decodes them, checks their signatures and the
+//             sender rule against committed state, and adds them to the
+//             (thread-safe) mempool, then posts a "cut a block" message to
+//             the loop. Admission never waits for the block in flight, so
+//             clients keep submitting while a block executes and commits.
 //   api       the HTTP server's io_context threads (config api_threads);
 //             NodeApi reads run there against the Store (thread-safe) and
 //             snapshots taken under small mutexes.
@@ -132,12 +135,15 @@ class Node : public api::NodeApi {
   void persist_durable();
   void on_tick();
   void arm_tick();
-  void admit(ledger::Transaction tx, SubmitDone done);
   void fail(const Status& status);
 
-  // --- verify pool (node.cc) ---
+  // --- verify pool (node_admission.cc) ---
   void verify_and_admit(std::string body, SubmitDone done);
+  // One attempt; false if a commit made the nonce it read stale (retry).
+  bool admit(const ledger::Transaction& tx, SubmitDone& done);
   void reject(const Hash32& id, const Status& status);
+  // Asks the loop to cut a block if one is wanted (at most one post pending).
+  void request_cut();
 
   // --- readers, any thread (node_queries.cc) ---
   Head head() const;
@@ -156,7 +162,13 @@ class Node : public api::NodeApi {
   ledger::ValidityLimits limits_;        // genesis limits
   ledger::ValidityLimits admit_limits_;  // tightened by the mempool config
   consensus::ValidatorSet consensus_set_;
-  std::set<std::string> executor_app_names_;
+  // The executor's apps by name (immutable; App::check is const and reads
+  // only the state it is given, so admission calls it from any thread).
+  std::map<std::string, const ledger::App*> apps_;
+  const ledger::App* executor_app(const std::string& name) const {
+    auto it = apps_.find(name);
+    return it == apps_.end() ? nullptr : it->second;
+  }
   Ed25519Signer signer_;
   Ed25519Verifier verifier_;
 
@@ -182,10 +194,10 @@ class Node : public api::NodeApi {
   std::optional<consensus::DurableState> durable_pending_;  // not yet written
   std::optional<consensus::ProposeRequest> propose_request_;
   std::unordered_map<Hash32, Candidate, ledger::Hash32Hasher> candidates_;
-  std::unique_ptr<ledger::StateReader> head_reader_;
   Hash32 head_root_{};
   bool cut_scheduled_ = false;
   bool loop_closing_ = false;  // shutdown: no more ticks
+  std::atomic<bool> cut_requested_{false};
   uint64_t last_view_ = 0;
 
   // Head snapshot for readers.
@@ -197,7 +209,8 @@ class Node : public api::NodeApi {
   std::map<uint64_t, RecentBlock> recent_;  // guarded by recent_mu_
   static constexpr size_t kRecentBlocksMax = 8;
 
-  // Proofs for GET /v1/state (StateTree is not thread-safe).
+  // Committed-state reads for GET /v1/state and for admission (StateTree is
+  // not thread-safe).
   std::mutex state_mu_;
   std::unique_ptr<ledger::StateTree> read_tree_;  // guarded by state_mu_
 

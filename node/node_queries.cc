@@ -197,7 +197,7 @@ Result<api::BlockPage> Node::list_blocks(uint64_t from, uint32_t limit) {
 }
 
 api::JsonReply Node::get_state(std::string_view app, std::string_view key) {
-  if (app != "account" && executor_app_names_.count(std::string(app)) == 0)
+  if (app != "account" && executor_app(std::string(app)) == nullptr)
     return Status::error("state.unknown_app",
                          "no app named \"" + std::string(app) + "\" on this chain");
   const Head h = head();
@@ -223,8 +223,7 @@ api::JsonReply Node::status() {
   }
   validators += "]";
   std::string apps = "[";
-  for (const auto& name : executor_app_names_)
-    apps += (apps.size() > 1 ? ",\"" : "\"") + name + "\"";
+  for (const auto& entry : apps_) apps += (apps.size() > 1 ? ",\"" : "\"") + entry.first + "\"";
   apps += "]";
   return "{\"apps\":" + apps + ",\"chain\":" + api::json_quote(chain_) +
          ",\"height\":" + std::to_string(h.height) + ",\"last_block_id\":\"" + to_hex(h.id) +

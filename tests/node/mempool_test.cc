@@ -168,3 +168,22 @@ TEST_CASE("oversized transactions are refused by the admission cap") {
 
 }  // namespace
 }  // namespace imi::node
+
+namespace imi::node {
+namespace {
+
+TEST_CASE("a nonce read before a commit is refused as stale for a sender the pool dropped") {
+  Mempool m(small());
+  auto a = key(1);
+  auto t0 = tx(a, 0);
+  REQUIRE(m.add(t0, 0));
+  const uint64_t epoch = m.commit_epoch();  // the admission reads its nonce here...
+  auto batch = m.take_batch(10, 1 << 20);
+  m.on_commit(batch);  // ...a block commits nonce 0 and the sender leaves the pool
+  CHECK(m.add(tx(a, 1), 0, epoch).status().code() == "mempool.stale");
+  // Read again after the commit: the committed next nonce is 1.
+  CHECK(m.add(tx(a, 1), 1, m.commit_epoch()));
+}
+
+}  // namespace
+}  // namespace imi::node

@@ -1,0 +1,154 @@
+// Node: transaction admission, on the verify pool. Everything here is
+// thread-safe: the mempool and the signature cache lock internally, and
+// committed state is read through read_tree_ under state_mu_.
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+#include "ledger/executor_account.h"
+#include "node/node.h"
+
+namespace imi::node {
+namespace {
+
+namespace asio = boost::asio;
+
+uint64_t wall_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Committed state at one root, read through a tree the caller has locked.
+class TreeReader : public ledger::StateReader {
+ public:
+  TreeReader(ledger::StateTree& tree, const Hash32& root) : tree_(tree), root_(root) {}
+  Result<std::optional<std::string>> get(std::string_view app,
+                                         std::string_view key) const override {
+    return tree_.get(root_, app, key);
+  }
+
+ private:
+  ledger::StateTree& tree_;
+  const Hash32 root_;
+};
+
+Status stopping_status() {
+  return Status::error("node.stopping", "the node is shutting down; retry after it restarts");
+}
+
+}  // namespace
+
+void Node::submit_tx(std::string body, SubmitDone done) {
+  if (stopping_) return done(stopping_status());
+  if (!started_) {
+    done(Status::error("node.not_ready", "the node is starting; retry in a moment"));
+    return;
+  }
+  asio::post(*verify_pool_, [this, body = std::move(body), done = std::move(done)]() mutable {
+    verify_and_admit(std::move(body), std::move(done));
+  });
+}
+
+void Node::reject(const Hash32& id, const Status& status) {
+  metrics_.rejected(status.code());
+  mempool_.record_rejected(id, Rejection{status.code(), status.message()});
+}
+
+void Node::request_cut() {
+  if (cut_requested_.exchange(true)) return;
+  asio::post(loop_, [this] {
+    cut_requested_ = false;
+    if (propose_request_) schedule_cut();
+  });
+}
+
+void Node::verify_and_admit(std::string body, SubmitDone done) {
+  if (stopping_) return done(stopping_status());
+  auto tx = ledger::Transaction::decode(body, admit_limits_);
+  if (!tx) {
+    metrics_.rejected(tx.status().code());
+    return done(tx.status());
+  }
+  const Hash32 id = tx->id();
+  if (Status s = tx->check_chain(chain_); !s) {
+    reject(id, s);
+    return done(s);
+  }
+  // Pending or committed already: the same id, not an error.
+  if (mempool_.contains(id) || store_->tx_location(id)) return done(api::TxAdmission{tx->id_hex()});
+  if (!sig_cache_.contains(id)) {
+    if (Status s = tx->verify_signature(); !s) {
+      reject(id, s);
+      return done(s);
+    }
+    sig_cache_.insert(id);
+  }
+  // A block committing meanwhile can make the nonce read stale: read again.
+  for (int attempt = 0; attempt < 8; ++attempt)
+    if (admit(*tx, done)) return;
+  done(Status::error("node.not_ready", "blocks commit too fast to admit this transaction; retry"));
+}
+
+bool Node::admit(const ledger::Transaction& tx, SubmitDone& done) {
+  const Hash32 id = tx.id();
+  auto fail_tx = [&](Status s) {
+    reject(id, s);
+    done(std::move(s));
+    return true;
+  };
+  auto answer = [&](Result<api::TxAdmission> r) {
+    done(std::move(r));
+    return true;
+  };
+  const uint64_t epoch = mempool_.commit_epoch();
+  const Head h = head();
+  {
+    std::lock_guard lock(state_mu_);
+    if (!read_tree_) return answer(stopping_status());
+    TreeReader state(*read_tree_, h.state_root);
+    std::optional<uint64_t> base = mempool_.known_base(tx.from());
+    if (!base || !tx.key_matches_from()) {
+      // The stateful half of the sender rule against committed state. A
+      // sender the pool already tracks, signing with its initial key, skips
+      // the read; the executor checks the key again when the block is built.
+      auto account = ledger::read_account(state, tx.from());
+      if (!account) return answer(account.status());
+      if (*account) {
+        if (!(*account)->has_key(tx.key()))
+          return fail_tx(Status::error("tx.key_not_current",
+                                       "key " + to_hex(tx.key()) + " is not a current key of " +
+                                           tx.from() + "; sign with one of its keys"));
+        if (!base) base = (*account)->next_nonce;
+      } else {
+        if (Status s = tx.check_first_sender(); !s) return fail_tx(s);
+        if (!base) base = 0;
+      }
+    }
+    // The app exists and knows the op and its arguments (codes 1-3 mean the
+    // same whatever the state; other codes may change before the block).
+    const ledger::App* app = executor_app(tx.app());
+    if (app == nullptr)
+      return fail_tx(Status::error(
+          "tx.unknown_app", "no app named \"" + tx.app() + "\" on this chain; see GET /v1/status"));
+    ledger::BlockContext ctx{chain_, h.height + 1, std::max(wall_ms(), h.time_ms + 1), self_};
+    auto checked = app->check(tx, ctx, state);
+    if (!checked) return answer(checked.status());
+    if (checked->code == ledger::kCodeUnknownOp)
+      return fail_tx(Status::error("tx.unknown_op", checked->message));
+    if (checked->code == ledger::kCodeBadArgs)
+      return fail_tx(Status::error("tx.bad_args", checked->message));
+    auto added = mempool_.add(tx, *base, epoch);
+    if (!added) {
+      if (added.status().code() == "mempool.stale") return false;
+      // A resubmission whose nonce its own commit just used: same id.
+      if (store_->tx_location(id)) return answer(api::TxAdmission{tx.id_hex()});
+      return fail_tx(added.status());
+    }
+    if (*added == AddResult::kAdded) metrics_.admitted();
+  }
+  done(api::TxAdmission{tx.id_hex()});
+  request_cut();
+  return true;
+}
+
+}  // namespace imi::node
