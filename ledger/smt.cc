@@ -28,53 +28,30 @@ std::string encode_internal(const Hash32& left, const Hash32& right) {
 }
 
 std::string encode_leaf(const Hash32& path, const std::string& value) {
-  std::string bytes(33, '\0');
+  std::string bytes;
+  bytes.reserve(33 + value.size());
+  bytes.resize(33);
   bytes[0] = static_cast<char>(kLeafTag);
   std::memcpy(bytes.data() + 1, path.data(), 32);
   bytes += value;
   return bytes;
 }
 
+// SHA-256 through the incremental interface: base/sha256.h's sha256() goes
+// through OpenSSL 3's SHA256(), which fetches the digest on every call
+// (EVP_Q_digest), measured as a third of a 65-byte hash's cost.
+Hash32 hash_bytes(ByteView data) { return sha256_concat({data}); }
+
 }  // namespace
-
-// ---------------------------------------------------------------- cache
-
-bool StateTree::InteriorCache::get(const Hash32& hash, Hash32& left, Hash32& right) {
-  auto it = index_.find(hash);
-  if (it == index_.end()) return false;
-  entries_.splice(entries_.begin(), entries_, it->second);
-  left = it->second->left;
-  right = it->second->right;
-  return true;
-}
-
-void StateTree::InteriorCache::put(const Hash32& hash, const Hash32& left, const Hash32& right) {
-  if (max_bytes_ < kEntryBytes) return;
-  auto it = index_.find(hash);
-  if (it != index_.end()) {
-    entries_.splice(entries_.begin(), entries_, it->second);
-    return;
-  }
-  entries_.push_front(Entry{hash, left, right});
-  index_.emplace(hash, entries_.begin());
-  while (bytes() > max_bytes_) {
-    index_.erase(entries_.back().hash);
-    entries_.pop_back();
-  }
-}
 
 // ---------------------------------------------------------------- reading
 
 StateTree::StateTree(const NodeReader& reader, StateTreeOptions options)
     : reader_(reader), cache_(options.cache_bytes) {}
 
-Result<StateTree::Node> StateTree::load(const Hash32& hash) {
-  Node node;
-  if (hash == empty_subtree_hash()) return node;
-  if (cache_.get(hash, node.left, node.right)) {
-    node.kind = Kind::kInternal;
-    return node;
-  }
+// Reads `hash` from the reader, checks it against its hash and caches its
+// shape.
+Result<StateTree::Node> StateTree::read(const Hash32& hash) {
   auto read = reader_.read_node(hash);
   if (!read) return read.status();
   if (!read->has_value()) {
@@ -82,31 +59,54 @@ Result<StateTree::Node> StateTree::load(const Hash32& hash) {
                          "the state tree has no node " + to_hex(hash) +
                              "; the root is not one this node has committed, or it was pruned");
   }
-  const std::string& bytes = **read;
+  std::string& bytes = **read;
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  Node node;
   if (bytes.size() == 65 && data[0] == kInternalTag) {
-    if (sha256(ByteView(data, bytes.size())) != hash)
+    if (hash_bytes(ByteView(data, bytes.size())) != hash)
       return corrupt(hash, "does not match its hash");
     node.kind = Kind::kInternal;
     std::memcpy(node.left.data(), data + 1, 32);
     std::memcpy(node.right.data(), data + 33, 32);
-    cache_.put(hash, node.left, node.right);
+    cache_.put(hash, NodeShapeCache::Shape{false, node.left, node.right});
     return node;
   }
   if (bytes.size() >= 33 && data[0] == kLeafTag) {
     node.kind = Kind::kLeaf;
     std::memcpy(node.path.data(), data + 1, 32);
-    node.value = bytes.substr(33);
-    if (state_leaf_hash(node.path, sha256(node.value)) != hash) {
+    node.value_hash = hash_bytes(ByteView(data + 33, bytes.size() - 33));
+    if (state_leaf_hash(node.path, node.value_hash) != hash) {
       return corrupt(hash, "does not match its hash");
     }
+    bytes.erase(0, 33);
+    node.value = std::move(bytes);
+    cache_.put(hash, NodeShapeCache::Shape{true, node.path, node.value_hash});
     return node;
   }
   return corrupt(hash, "has an unknown encoding");
 }
 
+Result<StateTree::Node> StateTree::load(const Hash32& hash, bool with_value) {
+  Node node;
+  if (hash == empty_subtree_hash()) return node;
+  NodeShapeCache::Shape shape;
+  if (cache_.get(hash, shape) && !(shape.leaf && with_value)) {
+    if (shape.leaf) {
+      node.kind = Kind::kLeaf;
+      node.path = shape.a;
+      node.value_hash = shape.b;
+    } else {
+      node.kind = Kind::kInternal;
+      node.left = shape.a;
+      node.right = shape.b;
+    }
+    return node;
+  }
+  return read(hash);
+}
+
 Result<StateTree::Kind> StateTree::kind_of(const Hash32& hash) {
-  auto node = load(hash);
+  auto node = load(hash, false);
   if (!node) return node.status();
   return node->kind;
 }
@@ -117,14 +117,20 @@ Result<ProvenValue> StateTree::prove(const Hash32& root, std::string_view app,
   ProvenValue out;
   Hash32 at = root;
   for (size_t depth = 0;; ++depth) {
-    auto node = load(at);
+    auto node = load(at, false);
     if (!node) return node.status();
     switch (node->kind) {
       case Kind::kEmpty:
         return out;
       case Kind::kLeaf:
-        out.proof.leaf = StateProofLeaf{node->path, sha256(node->value)};
-        if (node->path == path) out.value = std::move(node->value);
+        out.proof.leaf = StateProofLeaf{node->path, node->value_hash};
+        if (node->path == path) {
+          if (!node->value) {
+            node = load(at, true);
+            if (!node) return node.status();
+          }
+          out.value = std::move(node->value);
+        }
         return out;
       case Kind::kInternal:
         if (depth >= kPathBits) return corrupt(at, "lies deeper than 256 levels");
@@ -147,12 +153,16 @@ Result<std::optional<std::string>> StateTree::get(const Hash32& root, std::strin
   const Hash32 path = state_path(app, key);
   Hash32 at = root;
   for (size_t depth = 0;; ++depth) {
-    auto node = load(at);
+    auto node = load(at, false);
     if (!node) return node.status();
     if (node->kind == Kind::kEmpty) return std::optional<std::string>();
     if (node->kind == Kind::kLeaf) {
       if (node->path != path) return std::optional<std::string>();
-      return std::optional<std::string>(std::move(node->value));
+      if (!node->value) {
+        node = load(at, true);
+        if (!node) return node.status();
+      }
+      return std::move(node->value);
     }
     if (depth >= kPathBits) return corrupt(at, "lies deeper than 256 levels");
     at = path_bit(path, depth) == 0 ? node->left : node->right;
@@ -178,6 +188,8 @@ Result<Hash32> StateTree::update(const Hash32& root, std::span<const StateWrite>
     ops[kept++] = ops[i];
   }
   ops.resize(kept);
+  // A write creates its leaf and about log2(N) - log2(k) internal nodes.
+  out_new_nodes.reserve(out_new_nodes.size() + 16 * ops.size());
 
   auto sub = update_subtree(root, 0, ops, out_new_nodes);
   if (!sub) return sub.status();
@@ -186,7 +198,7 @@ Result<Hash32> StateTree::update(const Hash32& root, std::span<const StateWrite>
 
 Result<StateTree::Sub> StateTree::update_subtree(const Hash32& hash, size_t depth,
                                                  std::span<const Item> ops, NodeWriteSet& out) {
-  auto node = load(hash);
+  auto node = load(hash, false);
   if (!node) return node.status();
   if (node->kind == Kind::kEmpty) return build(depth, ops, out);
 
@@ -241,8 +253,10 @@ Result<StateTree::Sub> StateTree::build(size_t depth, std::span<const Item> item
   if (count == 0) return Sub{empty_subtree_hash(), Kind::kEmpty};
   if (count == 1) {
     if (first->existing) return Sub{*first->existing, Kind::kLeaf};
-    Hash32 h = state_leaf_hash(first->path, sha256(*first->value));
+    Hash32 value_hash = hash_bytes(as_bytes(*first->value));
+    Hash32 h = state_leaf_hash(first->path, value_hash);
     out.put(h, encode_leaf(first->path, *first->value));
+    cache_.put(h, NodeShapeCache::Shape{true, first->path, value_hash});
     return Sub{h, Kind::kLeaf};
   }
   // Two distinct paths always differ before bit 256.
@@ -270,7 +284,7 @@ Result<StateTree::Sub> StateTree::combine(const Sub& left, const Sub& right, Nod
   }
   Hash32 h = state_internal_hash(left.hash, right.hash);
   out.put(h, encode_internal(left.hash, right.hash));
-  cache_.put(h, left.hash, right.hash);
+  cache_.put(h, NodeShapeCache::Shape{false, left.hash, right.hash});
   return Sub{h, Kind::kInternal};
 }
 

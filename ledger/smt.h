@@ -20,20 +20,21 @@
 //
 // Cost: updating k keys in a tree of N keys reads and hashes O(k log N)
 // nodes; the batch is sorted by path and applied in one recursive descent so
-// shared prefixes are visited once. Interior nodes are kept in an LRU cache
-// bounded in bytes; since nodes are content-addressed, cached entries are
-// never stale, whichever root or overlay they were read through.
+// shared prefixes are visited once. Node shapes (children of internal nodes,
+// path and value hash of leaves) are kept in a cache bounded in bytes
+// (ledger/smt_cache.h), so an update, and a read of an absent key, reach
+// the reader only for nodes not cached; reading a present key's value reads
+// its leaf once.
 //
 // Not thread-safe (the cache mutates on reads): one owner, or external locking.
 #pragma once
 
-#include <list>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
+#include "ledger/smt_cache.h"
 #include "ledger/smt_proof.h"
 #include "ledger/smt_store.h"
 
@@ -47,8 +48,9 @@ struct StateWrite {
 };
 
 struct StateTreeOptions {
-  // Bytes of interior nodes kept in memory (about 190 bytes each, counting
-  // bookkeeping): 64 MiB holds the top 18 levels of a tree of a million keys.
+  // Bytes of node shapes kept in memory (104 bytes a node, no other
+  // bookkeeping; the table grows to this bound as it fills): 64 MiB holds
+  // 524,288 nodes, e.g. the top 19 levels of a tree of a million keys.
   size_t cache_bytes = 64u << 20;
 };
 
@@ -89,9 +91,10 @@ class StateTree {
   enum class Kind { kEmpty, kLeaf, kInternal, kUnknown };
   struct Node {
     Kind kind = Kind::kEmpty;
-    Hash32 left{}, right{};  // internal
-    Hash32 path{};           // leaf
-    std::string value;       // leaf
+    Hash32 left{}, right{};            // internal
+    Hash32 path{};                     // leaf
+    Hash32 value_hash{};               // leaf
+    std::optional<std::string> value;  // leaf, when read with its value
   };
   struct Sub {
     Hash32 hash{};
@@ -104,25 +107,9 @@ class StateTree {
     std::optional<Hash32> existing;      // hash of an unchanged leaf
   };
 
-  // LRU of interior nodes by hash, bounded in bytes.
-  class InteriorCache {
-   public:
-    explicit InteriorCache(size_t max_bytes) : max_bytes_(max_bytes) {}
-    bool get(const Hash32& hash, Hash32& left, Hash32& right);
-    void put(const Hash32& hash, const Hash32& left, const Hash32& right);
-    size_t bytes() const { return entries_.size() * kEntryBytes; }
-
-   private:
-    struct Entry {
-      Hash32 hash, left, right;
-    };
-    static constexpr size_t kEntryBytes = sizeof(Entry) + 96;  // list + map nodes
-    size_t max_bytes_;
-    std::list<Entry> entries_;  // most recently used first
-    std::unordered_map<Hash32, std::list<Entry>::iterator, Hash32Hasher> index_;
-  };
-
-  Result<Node> load(const Hash32& hash);
+  // The node `hash`; a leaf's value is read only if `with_value`.
+  Result<Node> load(const Hash32& hash, bool with_value);
+  Result<Node> read(const Hash32& hash);
   Result<Kind> kind_of(const Hash32& hash);
   Result<Sub> update_subtree(const Hash32& hash, size_t depth, std::span<const Item> ops,
                              NodeWriteSet& out);
@@ -132,7 +119,7 @@ class StateTree {
   // Constant after construction.
   const NodeReader& reader_;
   // Mutated by every method.
-  InteriorCache cache_;
+  NodeShapeCache cache_;
 };
 
 }  // namespace imi::ledger

@@ -62,6 +62,8 @@ class NodeWriteSet {
     return it == nodes_.end() ? nullptr : &it->second;
   }
   size_t size() const { return nodes_.size(); }
+  // Makes room for `n` nodes in all without rehashing.
+  void reserve(size_t n) { nodes_.reserve(n); }
   bool empty() const { return nodes_.empty(); }
   void clear() { nodes_.clear(); }
   // Moves `other`'s nodes in (committing several blocks at once).

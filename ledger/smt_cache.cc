@@ -1,0 +1,95 @@
+#include "ledger/smt_cache.h"
+
+#include <cstring>
+
+namespace imi::ledger {
+namespace {
+
+constexpr size_t kInitialSets = 1024;
+
+bool is_free(const Hash32& h) {
+  uint64_t w[4];
+  std::memcpy(w, h.data(), sizeof w);
+  return (w[0] | w[1] | w[2] | w[3]) == 0;
+}
+
+}  // namespace
+
+NodeShapeCache::NodeShapeCache(size_t max_bytes) {
+  size_t sets = max_bytes / (sizeof(Entry) * kWays);
+  if (sets == 0) return;
+  max_sets_ = 1;
+  while (max_sets_ * 2 <= sets) max_sets_ *= 2;
+  sets_ = max_sets_ < kInitialSets ? max_sets_ : kInitialSets;
+  table_.resize(sets_ * kWays);
+}
+
+size_t NodeShapeCache::set_of(const Hash32& hash) const {
+  uint64_t v;
+  std::memcpy(&v, hash.data(), sizeof v);
+  return static_cast<size_t>(v) & (sets_ - 1);
+}
+
+bool NodeShapeCache::get(const Hash32& hash, Shape& out) {
+  if (sets_ == 0) return false;
+  Entry* set = &table_[set_of(hash) * kWays];
+  for (size_t i = 0; i < kWays; ++i) {
+    if (set[i].hash == hash) {
+      set[i].stamp = ++clock_;
+      out.leaf = set[i].leaf != 0;
+      out.a = set[i].a;
+      out.b = set[i].b;
+      return true;
+    }
+  }
+  return false;
+}
+
+void NodeShapeCache::put(const Hash32& hash, const Shape& shape) {
+  if (sets_ == 0 || is_free(hash)) return;
+  if (sets_ < max_sets_ && used_ * 4 >= table_.size() * 3) grow();
+  Entry* set = &table_[set_of(hash) * kWays];
+  Entry* free_slot = nullptr;
+  Entry* lru = nullptr;
+  uint32_t oldest = 0;
+  for (size_t i = 0; i < kWays; ++i) {
+    Entry& e = set[i];
+    if (e.hash == hash) {
+      e.stamp = ++clock_;
+      return;
+    }
+    if (is_free(e.hash)) {
+      if (!free_slot) free_slot = &e;
+      continue;
+    }
+    uint32_t age = clock_ - e.stamp;  // wraps correctly for ages below 2^32
+    if (!lru || age >= oldest) {
+      lru = &e;
+      oldest = age;
+    }
+  }
+  Entry* victim = free_slot ? free_slot : lru;
+  if (free_slot) ++used_;
+  *victim = Entry{hash, shape.a, shape.b, ++clock_, shape.leaf ? 1u : 0u};
+}
+
+void NodeShapeCache::grow() {
+  std::vector<Entry> old;
+  old.swap(table_);
+  sets_ *= 2;
+  table_.assign(sets_ * kWays, Entry{});
+  used_ = 0;
+  for (const Entry& e : old) {
+    if (is_free(e.hash)) continue;
+    Entry* set = &table_[set_of(e.hash) * kWays];
+    for (size_t i = 0; i < kWays; ++i) {
+      if (is_free(set[i].hash)) {
+        set[i] = e;
+        ++used_;
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace imi::ledger

@@ -1,0 +1,65 @@
+// A bounded in-memory cache of the state tree's node shapes (ledger/smt.h),
+// keyed by node hash: for an internal node its two children, for a leaf its
+// path and value hash (not the value). That is all an update, and a read of
+// an absent key, needs from a node, so with the cache warm such reads never
+// reach LevelDB.
+//
+// Layout: one flat table of fixed-size entries, 4-way set-associative by
+// the hash's first bytes (hashes are uniform), no allocation per entry. A
+// full set evicts its least recently used entry. The table starts small
+// and doubles (rehashing) up to the byte bound, so a tree that holds a few
+// keys costs little memory. Since nodes are content-addressed, an entry is
+// never stale, whichever root or overlay it was read through.
+//
+// Not thread-safe: lookups update recency.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "base/bytes.h"
+
+namespace imi::ledger {
+
+class NodeShapeCache {
+ public:
+  struct Shape {
+    bool leaf = false;
+    Hash32 a{};  // internal: left child; leaf: path
+    Hash32 b{};  // internal: right child; leaf: SHA-256 of the value bytes
+  };
+
+  // Holds at most `max_bytes` of entries (0: caches nothing).
+  explicit NodeShapeCache(size_t max_bytes);
+
+  // Copies the shape of `hash` into `out` if cached.
+  bool get(const Hash32& hash, Shape& out);
+  // Adds (or refreshes) the shape of `hash`.
+  void put(const Hash32& hash, const Shape& shape);
+
+  // Bytes the table occupies now.
+  size_t bytes() const { return table_.size() * sizeof(Entry); }
+  size_t entries() const { return used_; }
+
+ private:
+  struct Entry {
+    Hash32 hash{};  // all zero: free (the empty subtree is never cached)
+    Hash32 a{};
+    Hash32 b{};
+    uint32_t stamp = 0;  // value of clock_ at the last use
+    uint32_t leaf = 0;
+  };
+  static constexpr size_t kWays = 4;
+
+  size_t set_of(const Hash32& hash) const;
+  void grow();
+
+  size_t max_sets_ = 0;  // a power of two, or 0
+  size_t sets_ = 0;      // current number of sets (power of two)
+  size_t used_ = 0;
+  uint32_t clock_ = 0;
+  std::vector<Entry> table_;  // sets_ * kWays
+};
+
+}  // namespace imi::ledger
