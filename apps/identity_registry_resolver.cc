@@ -22,12 +22,7 @@ Result<std::optional<identity::CredentialStatus>> ChainResolver::credential_stat
   if (!name || (name->app != "identity" && name->app != "endorse")) {
     return std::optional<identity::CredentialStatus>();
   }
-  auto list = read_status_list(state_, name->app, name->issuer, name->list);
-  if (!list) return list.status();
-  if (!list->has_value()) return std::optional<identity::CredentialStatus>();
-  auto s = (*list)->get(ref.idx);
-  if (!s) return std::optional<identity::CredentialStatus>();
-  return std::optional<identity::CredentialStatus>(*s);
+  return read_status_entry(state_, name->app, name->issuer, name->list, ref.idx);
 }
 
 }  // namespace imi::apps

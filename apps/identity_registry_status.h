@@ -2,11 +2,15 @@
 // kept per issuer by the identity app and, for endorsements, by the endorse
 // app: the same ops and record in each app's own namespace.
 //
-// Record "list/<issuer>/<id>": {"bits":2,"size":n,"lst":base64url(zlib),
-// "updated":height}. The whole compressed list is the value, so a node serves
-// a Status List Token from one read; an update transaction carries only the
-// changed entries ([[idx,status]...], at most kStatusUpdatesMax) and the app
-// rewrites the compressed value. A credential names its entry by
+// State holds the raw two-bit entries, never zlib output: compressed bytes
+// depend on the zlib version, and state must be the same on every node.
+//   "list/<issuer>/<id>"      {"bits":2,"size":n,"updated":height}
+//   "list/<issuer>/<id>/<c>"  {"bytes": base64url(1024 raw bytes)}: entries
+//                             c*4096 .. c*4096+4095; absent while all valid
+// An update transaction carries only the changed entries ([[idx,status]...],
+// at most kStatusUpdatesMax) and rewrites only the chunks they fall in, so
+// its cost does not grow with the list. The API compresses the list when it
+// serves a Status List Token (status_list_json). A credential names its entry by
 //   uri = "imi:status-list/<app>/<issuer>/<id>", idx
 // An index says nothing about the holder: issuers pick it at random.
 #pragma once
@@ -22,6 +26,7 @@
 namespace imi::apps {
 
 constexpr size_t kStatusUpdatesMax = 256;
+constexpr uint64_t kStatusChunkEntries = 4096;  // 1 KiB of raw entries per state value
 constexpr uint64_t kStatusListSizeMax = identity::kStatusListEntriesMax;
 
 // "imi:status-list/<app>/<issuer>/<list>".
@@ -48,7 +53,12 @@ Result<std::optional<identity::StatusList>> read_status_list(const ledger::State
                                                              std::string_view app,
                                                              std::string_view issuer,
                                                              std::string_view list);
-// The Status List object {"bits":2,"lst":...} as stored, for serving; nullopt if none.
+// One entry of a list, reading one chunk (what a verifier needs); nullopt if
+// no such list or idx is beyond it.
+Result<std::optional<identity::CredentialStatus>> read_status_entry(
+    const ledger::StateReader& state, std::string_view app, std::string_view issuer,
+    std::string_view list, uint64_t idx);
+// The Status List object {"bits":2,"lst":...} (compressed here), for serving; nullopt if none.
 Result<std::optional<std::string>> status_list_json(const ledger::StateReader& state,
                                                     std::string_view app, std::string_view issuer,
                                                     std::string_view list);

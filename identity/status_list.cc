@@ -63,14 +63,23 @@ Result<StatusList> StatusList::decode(std::string_view lst, uint64_t max_entries
   }
   if (produced == 0) return Status::error("status_list.bad_zlib", "empty status list");
   out.resize(produced);
-  for (uint8_t b : out) {
+  return from_bytes(std::move(out));
+}
+
+Result<StatusList> StatusList::from_bytes(Bytes bytes) {
+  if (bytes.empty() || bytes.size() > kStatusListEntriesMax / 4) {
+    return Status::error("status_list.too_large",
+                         "a status list holds 4.." + std::to_string(kStatusListEntriesMax) +
+                             " entries; got " + std::to_string(bytes.size() * 4));
+  }
+  for (uint8_t b : bytes) {
     for (int k = 0; k < 4; ++k) {
       if (((b >> (2 * k)) & 3) == 3) {
         return Status::error("status_list.bad_value", "an entry holds the reserved value 3");
       }
     }
   }
-  return StatusList(std::move(out));
+  return StatusList(std::move(bytes));
 }
 
 std::string StatusList::encode() const {
@@ -79,7 +88,7 @@ std::string StatusList::encode() const {
   // compress2 fails only on memory exhaustion or a buffer too small, and
   // compressBound rules out the latter.
   int rc = compress2(buf.data(), &len, bytes_.data(), static_cast<uLong>(bytes_.size()),
-                     Z_BEST_COMPRESSION);
+                     Z_DEFAULT_COMPRESSION);
   if (rc != Z_OK) std::abort();
   buf.resize(len);
   return base64url_encode(buf);

@@ -42,7 +42,14 @@ class StatusList {
   static Result<StatusList> decode(std::string_view lst,
                                    uint64_t max_entries = kStatusListEntriesMax);
 
-  // base64url(zlib(bytes)) at the best compression level: the "lst" value.
+  // A list over raw bytes (entry i in byte i/4 as above), as stored on
+  // chain. status_list.too_large if empty or beyond the maximum,
+  // status_list.bad_value if an entry holds 3.
+  static Result<StatusList> from_bytes(Bytes bytes);
+
+  // base64url(zlib(bytes)) at zlib's default level: the "lst" value.
+  // Compressed bytes depend on the zlib version, so they are for serving a
+  // token, never for consensus state (which keeps the raw bytes).
   std::string encode() const;
   // {"bits":2,"lst":"..."} as compact JSON.
   std::string to_json() const;
