@@ -33,6 +33,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -121,6 +122,21 @@ uint64_t peak_rss_kb(pid_t pid) {
   while (std::getline(in, line))
     if (line.rfind("VmHWM:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
   return 0;
+}
+
+// CPU seconds (user + system) the process has used so far.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  size_t p = text.rfind(')');
+  std::istringstream fields(text.substr(p + 2));
+  std::string f;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::stoull(f);
+    if (i == 15) stime = std::stoull(f);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 double pct(std::vector<double> v, double p) {
@@ -230,10 +246,11 @@ int main(int argc, char** argv) {
 
   // Idle latency: one transaction at a time, waiting for its commit.
   std::vector<double> idle;
+  Conn idle_conn(node.port);  // the probe may have idled out while signing
   for (size_t i = 0; i < idle_n; ++i) {
     auto tx = make(senders, i, 900000000 + i);
     auto t0 = Clock::now();
-    int code = probe.request("POST", "/v1/txs?wait=commit", tx.canonical(), body);
+    int code = idle_conn.request("POST", "/v1/txs?wait=commit", tx.canonical(), body);
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     if (code != 200) std::fprintf(stderr, "idle tx: HTTP %d %s\n", code, body.c_str());
     idle.push_back(ms);
@@ -242,7 +259,7 @@ int main(int argc, char** argv) {
               idle_n, pct(idle, 0.5), pct(idle, 1.0));
 
   // Load.
-  probe.request("GET", "/v1/status", "", body);
+  idle_conn.request("GET", "/v1/status", "", body);
   uint64_t start_height = imi::ledger::parse_strict(body)->operator[]("height").GetUint64();
   std::mutex mu;
   std::unordered_map<imi::Hash32, Clock::time_point, imi::ledger::Hash32Hasher> submitted;
@@ -250,6 +267,7 @@ int main(int argc, char** argv) {
   std::atomic<size_t> committed{0}, rejected{0};
   std::atomic<bool> done_submitting{false};
   Clock::time_point last_commit;
+  const double cpu_start = cpu_seconds(node.pid);
   const auto t_start = Clock::now();
 
   std::thread watcher([&] {
@@ -327,6 +345,12 @@ int main(int argc, char** argv) {
   std::printf("  rejected %zu\n", rejected.load());
   std::printf("  submit -> commit latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
               pct(latencies, 0.5), pct(latencies, 0.99), pct(latencies, 1.0));
+  const double cpu_used = cpu_seconds(node.pid) - cpu_start;
+  std::printf(
+      "  imid CPU during the load: %.2f s = %.0f us per committed tx "
+      "(ceiling on 2 idle cores ~ %.0f tx/s)\n",
+      cpu_used, 1e6 * cpu_used / static_cast<double>(std::max<size_t>(1, committed.load())),
+      2.0 * static_cast<double>(committed.load()) / cpu_used);
   std::printf("imid peak RSS: %.1f MiB\n", static_cast<double>(peak_rss_kb(node.pid)) / 1024.0);
 
   ::kill(node.pid, SIGTERM);
