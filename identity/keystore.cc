@@ -150,7 +150,8 @@ Status decode(const std::string& path, std::string_view text, ClearFields& f,
       "version", "kdf",   "ops_limit",  "mem_limit",  "salt",
       "cipher",  "nonce", "ciphertext", "public_key", "did"};
   std::array<const rapidjson::Value*, kFields.size()> values{};
-  for (const auto& m : doc.GetObject()) {
+  const rapidjson::Document& cdoc = doc;  // const iterators: no ambiguous operator== under clang
+  for (const auto& m : cdoc.GetObject()) {
     std::string_view name(m.name.GetString(), m.name.GetStringLength());
     size_t i = 0;
     while (i < kFields.size() && kFields[i] != name) ++i;

@@ -119,9 +119,10 @@ Result<StateProof> state_proof_from_json(std::string_view text) {
   // Exactly two members, both known: rejects unknown and duplicate members.
   if (!doc.IsObject() || doc.MemberCount() != 2)
     return json_error("must be an object of 2 members");
-  auto siblings = doc.FindMember("siblings");
-  auto leaf = doc.FindMember("leaf");
-  if (siblings == doc.MemberEnd() || leaf == doc.MemberEnd()) {
+  const rapidjson::Document& cdoc = doc;  // const iterators: no ambiguous operator== under clang
+  auto siblings = cdoc.FindMember("siblings");
+  auto leaf = cdoc.FindMember("leaf");
+  if (siblings == cdoc.MemberEnd() || leaf == cdoc.MemberEnd()) {
     return json_error("must have exactly the members leaf and siblings");
   }
   if (!siblings->value.IsArray()) return json_error("member siblings must be an array");
