@@ -24,9 +24,11 @@
 // connection replaces the old one, which the peer evidently lost (restart,
 // broken route). Replacing a connection fires no on_peer_state.
 // Configured addresses are redialed with capped, jittered exponential back-off
-// (Options). Frames to one peer keep their order; frames are delivered at most
-// once; a frame sent just before a connection drops may be lost (consensus
-// retransmits on its timeouts).
+// (Options). Frames to one peer keep their order on one connection (a
+// duplicate being retired may still deliver a few earlier frames after the
+// new connection started); frames are delivered at most once; a frame sent
+// just before a connection drops may be lost (consensus retransmits on its
+// timeouts).
 //
 // Threading: NOT thread-safe. Call every method on the thread that runs the
 // io_context (asio::post from elsewhere); all callbacks (on_message,
