@@ -10,6 +10,7 @@ import socket
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import imilib  # noqa: E402
 from imilib import jcs, make_tx, tx_id  # noqa: E402
