@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include "ledger/executor_account.h"
 #include "ledger/json.h"
@@ -13,29 +14,49 @@ namespace {
 using WriteMap = AppState::WriteMap;
 
 // The state during a block: the tree at the parent root under the writes of
-// the block's earlier transactions.
+// the block's earlier transactions. Every value read from the tree is kept,
+// so a key read by several transactions (or by check() and apply() of one)
+// walks the tree once.
 class BlockState : public StateReader {
  public:
   BlockState(StateTree& tree, const Hash32& root) : tree_(tree), root_(root) {}
 
   Result<std::optional<std::string>> get(std::string_view app,
                                          std::string_view key) const override {
-    auto it = writes_.find({std::string(app), std::string(key)});
-    if (it != writes_.end()) return it->second;
-    return tree_.get(root_, app, key);
+    std::string k = flat_key(app, key);
+    if (auto it = latest_.find(k); it != latest_.end()) return it->second;
+    auto value = tree_.get(root_, app, key);
+    if (!value) return value.status();
+    latest_.emplace(std::move(k), *value);
+    return value;
   }
   void merge(const WriteMap& writes) {
-    for (const auto& [k, v] : writes) writes_[k] = v;
+    for (const auto& [k, v] : writes) {
+      writes_[k] = v;
+      latest_[flat_key(k.first, k.second)] = v;
+    }
   }
   void put(std::string_view app, std::string_view key, std::string value) {
+    latest_[flat_key(app, key)] = value;
     writes_[{std::string(app), std::string(key)}] = std::move(value);
   }
   const WriteMap& writes() const { return writes_; }
 
  private:
+  // App names never hold '/', so app + "/" + key names one key.
+  static std::string flat_key(std::string_view app, std::string_view key) {
+    std::string k;
+    k.reserve(app.size() + 1 + key.size());
+    k.append(app).push_back('/');
+    k.append(key);
+    return k;
+  }
+
   StateTree& tree_;
   const Hash32 root_;
   WriteMap writes_;
+  // The value of every key read or written so far (nullopt: absent).
+  mutable std::unordered_map<std::string, std::optional<std::string>> latest_;
 };
 
 class RootReader : public StateReader {
