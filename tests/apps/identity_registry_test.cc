@@ -301,8 +301,8 @@ TEST_CASE("status lists: issuers create and update them; revocation is final") {
   auto served = status_list_json(*c.state(), "identity", i.did(), "ids").value();
   REQUIRE(served.has_value());
   CHECK(served->rfind(R"({"bits":2,"lst":")", 0) == 0);
-  auto lst = json(*served)["lst"].GetString();
-  CHECK(identity::StatusList::decode(lst).value().bytes() == whole->bytes());
+  auto token = json(*served);
+  CHECK(identity::StatusList::decode(token["lst"].GetString()).value().bytes() == whole->bytes());
 }
 
 TEST_CASE("credentials verified against the chain: recovery, freezing and revocation") {
