@@ -181,7 +181,7 @@ int show_tx(const Ctx& ctx, const std::string& body) {
   std::printf("id:       %s\nstatus:   %s\n", str(d, "id").c_str(), status.c_str());
   if (status == "committed") {
     std::printf("height:   %s (position %s)\nblock:    %s\nresult:   code %s",
-                str(d, "height").c_str(), str(d, "position").c_str(), str(d, "block").c_str(),
+                str(d, "height").c_str(), str(d, "position").c_str(), str(d, "block_id").c_str(),
                 str(d["result"], "code").c_str());
     if (d.HasMember("message")) std::printf(" (%s)", str(d, "message").c_str());
     std::printf("\nevents:   %s\n", str(d["result"], "events").c_str());

@@ -57,8 +57,8 @@ std::string Node::committed_tx_json(const RecentBlock& rb, uint32_t position,
   const ledger::Transaction& tx = b.txs()[position];
   std::string out = "{\"id\":\"" + tx.id_hex() +
                     "\",\"status\":\"committed\",\"height\":" + std::to_string(b.header().height) +
-                    ",\"position\":" + std::to_string(position) + ",\"block\":\"" + to_hex(b.id()) +
-                    "\",\"time\":" + std::to_string(b.header().time_ms) +
+                    ",\"position\":" + std::to_string(position) + ",\"block_id\":\"" +
+                    to_hex(b.id()) + "\",\"time\":" + std::to_string(b.header().time_ms) +
                     ",\"result\":" + result_json;
   if (position < rb.messages.size() && !rb.messages[position].empty())
     out += ",\"message\":" + api::json_quote(rb.messages[position]);
@@ -188,7 +188,7 @@ Result<api::BlockPage> Node::list_blocks(uint64_t from, uint32_t limit) {
   api::BlockPage page;
   const uint64_t end = std::min<uint64_t>(top, from + (limit == 0 ? 1 : limit) - 1);
   for (uint64_t h = from; h <= end; ++h) {
-    auto body = block_body(*store_, h, false);
+    auto body = block_body(*store_, h, true);
     if (!body) return body.status();
     page.blocks.push_back(std::move(*body));
   }
