@@ -11,6 +11,11 @@
 #include <filesystem>
 
 #include "apps/anchor.h"
+#include "apps/answers.h"
+#include "apps/consent.h"
+#include "apps/endorse.h"
+#include "apps/governance.h"
+#include "apps/identity_registry.h"
 #include "ledger/executor_account.h"
 
 namespace imi::node {
@@ -55,6 +60,11 @@ void log_line(const std::string& s) { std::fprintf(stderr, "imid: %s\n", s.c_str
 std::vector<std::unique_ptr<ledger::App>> make_apps() {
   std::vector<std::unique_ptr<ledger::App>> apps;
   apps.push_back(std::make_unique<apps::AnchorApp>());
+  apps.push_back(std::make_unique<apps::AnswersApp>());
+  apps.push_back(std::make_unique<apps::ConsentApp>());
+  apps.push_back(std::make_unique<apps::EndorseApp>());
+  apps.push_back(std::make_unique<apps::GovernanceApp>());
+  apps.push_back(std::make_unique<apps::IdentityRegistryApp>());
   return apps;
 }
 
