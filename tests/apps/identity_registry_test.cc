@@ -282,21 +282,26 @@ TEST_CASE("status lists: issuers create and update them; revocation is final") {
   // Chunk boundaries: entries either side of 4096 and the last one.
   CHECK(c.run(c.tx(i, "identity", "status_list_update",
                    R"({"list":"ids","updates":[[4095,2],[4096,1],[131071,2],[9000,2]]})")) == 0);
-  CHECK(c.run(c.tx(i, "identity", "status_list_update", R"({"list":"ids","updates":[[9000,0]]})")) ==
-        0);
+  CHECK(c.run(c.tx(i, "identity", "status_list_update",
+                   R"({"list":"ids","updates":[[9000,0]]})")) == 0);
   // A chunk back to all-valid leaves the state.
   CHECK(c.state()->get("identity", "list/" + i.did() + "/ids/2").value() == std::nullopt);
   CHECK(c.state()->get("identity", "list/" + i.did() + "/ids/1").value().has_value());
   auto whole = read_status_list(*c.state(), "identity", i.did(), "ids").value();
   REQUIRE(whole.has_value());
   CHECK(whole->size() == 131072);
-  for (auto [idx, want] : {std::pair<uint64_t, int>{4095, 2}, {4096, 1}, {131071, 2}, {9000, 0},
-                           {17, 1}, {4242, 0}, {0, 0}}) {
+  for (auto [idx, want] : {std::pair<uint64_t, int>{4095, 2},
+                           {4096, 1},
+                           {131071, 2},
+                           {9000, 0},
+                           {17, 1},
+                           {4242, 0},
+                           {0, 0}}) {
     CAPTURE(idx);
     CHECK(static_cast<int>(whole->get(idx).value()) == want);
-    CHECK(static_cast<int>(read_status_entry(*c.state(), "identity", i.did(), "ids", idx)
-                               .value()
-                               .value()) == want);
+    CHECK(static_cast<int>(
+              read_status_entry(*c.state(), "identity", i.did(), "ids", idx).value().value()) ==
+          want);
   }
   auto served = status_list_json(*c.state(), "identity", i.did(), "ids").value();
   REQUIRE(served.has_value());
