@@ -1,6 +1,6 @@
 // The canonical JSON (RFC 8785, JCS) of the few fixed-shape objects consensus
 // signs. consensus/ may not depend on ledger/json, and these objects only hold
-// integers (<= 2^53-1), lowercase hex and a chain id restricted to [a-z0-9-],
+// integers (<= 2^53-1), lowercase hex and a chain id restricted to [a-z0-9._-],
 // so a dedicated encoder writes them with keys already in sorted order and no
 // escaping needed. Callers validate inputs first (see messages.h).
 #pragma once

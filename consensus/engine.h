@@ -29,7 +29,7 @@ namespace imi::consensus {
 
 // Plain options with commented defaults (LevelDB style). Units are in names.
 struct Options {
-  std::string chain_id;                      // [a-z0-9-]{1,64}
+  std::string chain_id;                      // 1-64 of [a-z0-9._-], starting with [a-z0-9]
   ValidatorId self;                          // this node's DID (may be an observer)
   uint64_t checkpoint_interval = 100;        // K: checkpoint every K heights
   uint64_t view_timeout_ticks = 20;          // first view-change timeout

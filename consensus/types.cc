@@ -12,8 +12,11 @@ bool is_valid_validator_id(std::string_view id) {
 
 bool is_valid_chain_id(std::string_view chain) {
   if (chain.empty() || chain.size() > 64) return false;
+  // The ledger's rule (ledger/transaction.h): [a-z0-9._-], starting with
+  // [a-z0-9]. None of these characters needs escaping in JCS.
+  if (chain[0] == '.' || chain[0] == '_' || chain[0] == '-') return false;
   for (char c : chain) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
     if (!ok) return false;
   }
   return true;

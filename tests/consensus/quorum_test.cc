@@ -61,4 +61,10 @@ TEST_CASE("ids and chain ids are validated") {
   CHECK_FALSE(is_valid_chain_id("IMI"));
   CHECK_FALSE(is_valid_chain_id("a\"b"));
   CHECK_FALSE(is_valid_chain_id(""));
+  // Same rule as ledger/transaction.h, so any chain a transaction may name
+  // can run consensus.
+  CHECK(is_valid_chain_id("imi.district_7"));
+  CHECK_FALSE(is_valid_chain_id(".imi"));
+  CHECK_FALSE(is_valid_chain_id("-imi"));
+  CHECK_FALSE(is_valid_chain_id(std::string(65, 'a')));
 }
