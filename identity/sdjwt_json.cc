@@ -31,9 +31,9 @@ bool well_formed(const rapidjson::Value& v, int depth) {
 
 }  // namespace
 
-std::optional<rapidjson::Document> parse_json(std::string_view text) {
+std::optional<rapidjson::Document> parse_json(std::string_view text, Pool* pool) {
   if (text.size() > kSdJwtBytesMax) return std::nullopt;
-  rapidjson::Document d;
+  rapidjson::Document d(pool);
   // The iterative parser cannot overflow the stack; trailing non-whitespace
   // is an error (kParseErrorDocumentRootNotSingular). Depth and duplicate
   // names are checked by the walk below.
@@ -58,7 +58,7 @@ std::string sign_jws(const KeyPair& key, std::string_view header_json,
   return input + "." + base64url_encode(ByteView(sig.data(), sig.size()));
 }
 
-std::optional<Jws> decode_jws(std::string_view jws) {
+std::optional<Jws> decode_jws(std::string_view jws, Pool* pool) {
   size_t d1 = jws.find('.');
   if (d1 == std::string_view::npos) return std::nullopt;
   size_t d2 = jws.find('.', d1 + 1);
@@ -69,8 +69,8 @@ std::optional<Jws> decode_jws(std::string_view jws) {
   auto payload = base64url_decode_string(jws.substr(d1 + 1, d2 - d1 - 1));
   auto sig = base64url_decode(jws.substr(d2 + 1));
   if (!header || !payload || !sig || sig->size() != 64) return std::nullopt;
-  auto h = parse_json(*header);
-  auto p = parse_json(*payload);
+  auto h = parse_json(*header, pool);
+  auto p = parse_json(*payload, pool);
   if (!h || !p || !h->IsObject() || !p->IsObject()) return std::nullopt;
   Jws out;
   out.header = std::move(*h);

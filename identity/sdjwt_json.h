@@ -14,9 +14,13 @@
 
 namespace imi::identity::sdjwt::internal {
 
+using Pool = rapidjson::MemoryPoolAllocator<>;
+
 // Parses UTF-8-validated JSON of at most kSdJwtBytesMax bytes, nested at most
 // 32 deep, with no duplicate member names (RFC 9901 requires rejecting them).
-std::optional<rapidjson::Document> parse_json(std::string_view text);
+// With `pool`, the document allocates from it (and must not outlive it): one
+// pool per verification avoids a fresh 64 KiB chunk for every small document.
+std::optional<rapidjson::Document> parse_json(std::string_view text, Pool* pool = nullptr);
 // Compact JSON of a value (member order as stored).
 std::string to_json(const rapidjson::Value& v);
 
@@ -31,7 +35,7 @@ struct Jws {
   Signature sig{};
 };
 // Splits and decodes a compact JWS (no signature check); nullopt if malformed.
-std::optional<Jws> decode_jws(std::string_view jws);
+std::optional<Jws> decode_jws(std::string_view jws, Pool* pool = nullptr);
 
 // Reads an Ed25519 OKP JWK's "x"; nullopt if it is not one.
 std::optional<PublicKey> jwk_key(const rapidjson::Value& jwk);

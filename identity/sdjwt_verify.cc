@@ -218,6 +218,10 @@ Result<Verification> verify(std::string_view presentation, const Expectations& e
                             const Resolver& resolver) {
   Verification v;
   Checks checks(v);
+  // Every document of this verification allocates from one pool, starting
+  // in a buffer on the stack.
+  char buffer[16 * 1024];
+  internal::Pool pool(buffer, sizeof(buffer));
   auto finish = [&]() -> Result<Verification> {
     v.ok = true;
     for (const auto& c : v.checks) {
@@ -235,7 +239,7 @@ Result<Verification> verify(std::string_view presentation, const Expectations& e
     checks.fail("format", parts.status().message());
     return finish();
   }
-  auto jws = internal::decode_jws(parts->jwt);
+  auto jws = internal::decode_jws(parts->jwt, &pool);
   if (!jws) {
     checks.fail("format",
                 "the issuer-signed JWT is not a compact JWS with JSON header and payload");
@@ -288,7 +292,7 @@ Result<Verification> verify(std::string_view presentation, const Expectations& e
   bool dup_ok = true;
   for (const auto& d : parts->disclosures) {
     auto text = base64url_decode_string(d);
-    auto arr = text ? parse_json(*text) : std::nullopt;
+    auto arr = text ? parse_json(*text, &pool) : std::nullopt;
     if (!arr || !arr->IsArray() || arr->Size() < 2 || arr->Size() > 3) {
       checks.fail("disclosures", "a disclosure is not base64url of a JSON array of 2 or 3");
       disclosures_ok = false;
@@ -302,7 +306,7 @@ Result<Verification> verify(std::string_view presentation, const Expectations& e
     }
     by_digest.emplace(digest, Disclosure{std::move(*arr), false});
   }
-  rapidjson::Document claims;
+  rapidjson::Document claims(&pool);
   claims.CopyFrom(jws->payload, claims.GetAllocator());
   if (disclosures_ok && dup_ok) {
     Processor proc(by_digest);
@@ -424,7 +428,7 @@ Result<Verification> verify(std::string_view presentation, const Expectations& e
 
   // key binding
   if (!parts->kb_jwt) return finish();
-  auto kb = internal::decode_jws(*parts->kb_jwt);
+  auto kb = internal::decode_jws(*parts->kb_jwt, &pool);
   if (!kb || get_str(kb->header, "typ") != kTypKb || get_str(kb->header, "alg") != "EdDSA") {
     checks.fail("key_binding", "the KB-JWT must be a JWS with typ kb+jwt and alg EdDSA");
     return finish();
