@@ -290,6 +290,10 @@ Result<ProvenValue> Executor::prove(const Hash32& root, std::string_view app,
   return tree_.prove(root, app, key);
 }
 
+Result<size_t> Executor::warm(const Hash32& root) {
+  return tree_.warm(root, tree_.cache_capacity() * 9 / 10);
+}
+
 std::unique_ptr<StateReader> Executor::reader_at(const Hash32& root) {
   return std::make_unique<RootReader>(tree_, root);
 }

@@ -117,6 +117,12 @@ class Executor {
 
   const App* app(std::string_view name) const;
 
+  // Fills the state tree's node cache from the tree at `root`, top levels
+  // first (StateTree::warm, up to 90% of the cache): a node calls it once at
+  // start so its first blocks do not read every upper node from LevelDB.
+  // Returns the number of nodes loaded.
+  Result<size_t> warm(const Hash32& root);
+
  private:
   Executor(const NodeReader& committed_nodes, std::vector<std::unique_ptr<App>> apps,
            ExecutorOptions options);

@@ -105,6 +105,28 @@ Result<StateTree::Node> StateTree::load(const Hash32& hash, bool with_value) {
   return read(hash);
 }
 
+Result<size_t> StateTree::warm(const Hash32& root, size_t max_nodes) {
+  std::vector<Hash32> level{root}, next;
+  size_t loaded = 0;
+  for (size_t depth = 0; !level.empty() && loaded < max_nodes; ++depth) {
+    if (depth > kPathBits) return corrupt(root, "has a path deeper than 256 levels");
+    next.clear();
+    for (const Hash32& h : level) {
+      if (h == empty_subtree_hash()) continue;
+      if (loaded == max_nodes) break;
+      auto node = load(h, false);
+      if (!node) return node.status();
+      ++loaded;
+      if (node->kind == Kind::kInternal) {
+        next.push_back(node->left);
+        next.push_back(node->right);
+      }
+    }
+    level.swap(next);
+  }
+  return loaded;
+}
+
 Result<StateTree::Kind> StateTree::kind_of(const Hash32& hash) {
   auto node = load(hash, false);
   if (!node) return node.status();

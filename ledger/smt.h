@@ -84,7 +84,15 @@ class StateTree {
   Result<Hash32> update(const Hash32& root, std::span<const StateWrite> writes,
                         NodeWriteSet& out_new_nodes);
 
+  // Loads the nodes of the tree at `root` into the cache, top level first,
+  // until `max_nodes` are loaded or the tree is exhausted; returns how many
+  // were loaded. A node that starts with a cold cache calls it once so its
+  // first blocks do not read every upper node from storage. Errors as get().
+  Result<size_t> warm(const Hash32& root, size_t max_nodes);
+
   size_t cached_bytes() const { return cache_.bytes(); }
+  // How many nodes the cache holds at most.
+  size_t cache_capacity() const { return cache_.capacity(); }
 
  private:
   // kUnknown: a non-empty subtree left unchanged, loaded only if its kind matters.

@@ -41,6 +41,7 @@ class NodeShapeCache {
   // Bytes the table occupies now.
   size_t bytes() const { return table_.size() * sizeof(Entry); }
   size_t entries() const { return used_; }
+  size_t capacity() const { return max_sets_ * kWays; }
 
  private:
   struct Entry {
