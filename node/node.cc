@@ -149,6 +149,11 @@ Status Node::open_ledger() {
     h.view = cert->view;
   }
   head_root_ = h.state_root;
+  // Load the upper levels of the state tree into its cache now, so the first
+  // blocks after a restart do not pay a cold read per node.
+  if (auto warmed = executor_->warm(head_root_); !warmed)
+    log_line("state cache warm-up failed (" + warmed.status().to_string() +
+             "); continuing with a cold cache");
   std::lock_guard lock(head_mu_);
   head_ = h;
   return Status::ok();
