@@ -86,6 +86,18 @@ class NodeApi {
   // of a named committed block. Unknown app: "state.unknown_app".
   virtual JsonReply get_state(std::string_view app, std::string_view key) = 0;
 
+  // GET /v1/dids/{did} (`did` already checked: identity::is_valid_did). The
+  // W3C DID document from the latest committed state (apps::did_document).
+  // Never registered: "did.not_found".
+  virtual JsonReply get_did(std::string_view did) = 0;
+
+  // POST /v1/presentations/verify. `body` is the raw request body
+  // (application/json): {"presentation","audience","nonce"[,"max_age_s"]}.
+  // Runs identity::sdjwt::verify against the latest committed state and
+  // answers Verification::to_json() (a failed check is still an answer, not
+  // an error). A body that breaks the schema: a "json.*" Status.
+  virtual JsonReply verify_presentation(std::string body) = 0;
+
   // GET /v1/status: chain, height, last_block_id, last_block_time, view,
   // primary, validators.
   virtual JsonReply status() = 0;

@@ -60,6 +60,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   enum class Phase { kIdle, kAdmitting, kWaitingCommit, kDone };
 
   void dispatch(const Route& route);
+  // True if the request says Content-Type: application/json; otherwise
+  // answers 415 with `detail` and returns false.
+  bool has_json_body(std::string_view detail);
   void submit(bool wait_commit);
   void on_admitted(Result<TxAdmission> admission);
   void on_final(JsonReply reply);
@@ -143,20 +146,30 @@ void Exchange::run(const std::string& client_ip) {
   dispatch(*route);
 }
 
+bool Exchange::has_json_body(std::string_view detail) {
+  const auto ct = request_.find(http::field::content_type);
+  if (ct != request_.end() &&
+      is_json_media_type(std::string_view(ct->value().data(), ct->value().size()))) {
+    return true;
+  }
+  reply_problem(Problem::kUnsupportedMediaType, detail);
+  return false;
+}
+
 void Exchange::dispatch(const Route& route) {
   NodeApi& node = ctx_->node;
   switch (route.id) {
-    case RouteId::kSubmitTx: {
-      const auto ct = request_.find(http::field::content_type);
-      if (ct == request_.end() ||
-          !is_json_media_type(std::string_view(ct->value().data(), ct->value().size()))) {
-        reply_problem(Problem::kUnsupportedMediaType,
-                      "send the transaction with Content-Type: application/json");
-        return;
-      }
+    case RouteId::kSubmitTx:
+      if (!has_json_body("send the transaction with Content-Type: application/json")) return;
       submit(route.wait_commit);
       return;
-    }
+    case RouteId::kVerifyPresentation:
+      if (!has_json_body("send the presentation with Content-Type: application/json")) return;
+      reply_reply(node.verify_presentation(std::move(request_.body())));
+      return;
+    case RouteId::kGetDid:
+      reply_reply(node.get_did(route.did));
+      return;
     case RouteId::kGetTx:
       reply_reply(node.get_tx(route.tx_id));
       return;

@@ -4,6 +4,7 @@
 
 #include "api/json_text.h"
 #include "base/bytes.h"
+#include "identity/keys.h"
 
 namespace imi::api {
 namespace {
@@ -147,6 +148,19 @@ Result<Route> match_state(std::string_view rest, const std::vector<QueryParam>& 
   return r;
 }
 
+Result<Route> match_did(std::string_view rest, const std::vector<QueryParam>& params) {
+  if (rest.find('/') != std::string_view::npos) return not_found("/v1/dids/" + std::string(rest));
+  auto did = percent_decode(rest);
+  if (!did || !identity::is_valid_did(*did)) {
+    return invalid("did must be \"did:imi:\" followed by 40 lowercase hex characters");
+  }
+  IMI_RETURN_IF_ERROR(no_params(params));
+  Route r;
+  r.id = RouteId::kGetDid;
+  r.did = std::move(*did);
+  return r;
+}
+
 }  // namespace
 
 std::optional<uint64_t> parse_height(std::string_view s) {
@@ -214,6 +228,15 @@ Result<Route> match_route(std::string_view target) {
   }
   if (auto rest = tail("/v1/txs")) return match_tx(*rest, *params);
   if (auto rest = tail("/v1/blocks")) return match_blocks(*rest, *params);
+  if (path == "/v1/presentations/verify") {
+    IMI_RETURN_IF_ERROR(no_params(*params));
+    r.id = RouteId::kVerifyPresentation;
+    return r;
+  }
+  if (auto rest = tail("/v1/dids")) {
+    if (rest->empty()) return not_found(path);
+    return match_did(*rest, *params);
+  }
   if (auto rest = tail("/v1/state")) {
     if (rest->empty()) return not_found(path);
     return match_state(*rest, *params);
@@ -221,7 +244,9 @@ Result<Route> match_route(std::string_view target) {
   return not_found(path);
 }
 
-std::string_view route_method(RouteId id) { return id == RouteId::kSubmitTx ? "POST" : "GET"; }
+std::string_view route_method(RouteId id) {
+  return id == RouteId::kSubmitTx || id == RouteId::kVerifyPresentation ? "POST" : "GET";
+}
 
 std::string_view route_label(RouteId id) {
   switch (id) {
@@ -235,6 +260,10 @@ std::string_view route_label(RouteId id) {
       return "get_block";
     case RouteId::kGetState:
       return "get_state";
+    case RouteId::kGetDid:
+      return "get_did";
+    case RouteId::kVerifyPresentation:
+      return "verify_presentation";
     case RouteId::kStatus:
       return "status";
     case RouteId::kHealthz:

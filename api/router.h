@@ -13,15 +13,17 @@
 namespace imi::api {
 
 enum class RouteId {
-  kSubmitTx,    // POST /v1/txs[?wait=commit]
-  kGetTx,       // GET  /v1/txs/{id}
-  kListBlocks,  // GET  /v1/blocks[?from=&limit=]
-  kGetBlock,    // GET  /v1/blocks/{height}
-  kGetState,    // GET  /v1/state/{app}/{key}
-  kStatus,      // GET  /v1/status
-  kHealthz,     // GET  /healthz
-  kReadyz,      // GET  /readyz
-  kMetrics,     // GET  /metrics
+  kSubmitTx,            // POST /v1/txs[?wait=commit]
+  kGetTx,               // GET  /v1/txs/{id}
+  kListBlocks,          // GET  /v1/blocks[?from=&limit=]
+  kGetBlock,            // GET  /v1/blocks/{height}
+  kGetState,            // GET  /v1/state/{app}/{key}
+  kGetDid,              // GET  /v1/dids/{did}
+  kVerifyPresentation,  // POST /v1/presentations/verify
+  kStatus,              // GET  /v1/status
+  kHealthz,             // GET  /healthz
+  kReadyz,              // GET  /readyz
+  kMetrics,             // GET  /metrics
 };
 
 inline constexpr uint32_t kBlocksLimitDefault = 20;
@@ -35,6 +37,7 @@ struct Route {
   uint32_t limit = kBlocksLimitDefault;  // kListBlocks: 1..100
   std::string app;                       // kGetState: [a-z][a-z0-9_]{0,31}
   std::string key;                       // kGetState: percent-decoded, valid UTF-8, 1..1024 bytes
+  std::string did;                       // kGetDid: percent-decoded, identity::is_valid_did
   bool wait_commit = false;              // kSubmitTx: ?wait=commit
 };
 

@@ -1,9 +1,13 @@
 // Node: the NodeApi reads (any API thread) and wait-for-commit watchers.
 // Bodies follow api/openapi.yaml; hashes are lowercase hex.
 #include <boost/asio/post.hpp>
+#include <chrono>
 
 #include "api/json_text.h"
+#include "apps/identity_registry.h"
+#include "apps/identity_registry_resolver.h"
 #include "base/sha256.h"
+#include "identity/sdjwt_verify.h"
 #include "ledger/json.h"
 #include "node/node.h"
 
@@ -20,6 +24,23 @@ std::string hex_array(const std::vector<Hash32>& hashes) {
   }
   return out + "]";
 }
+
+// Committed state at one root, read through a tree the caller has locked.
+class CommittedReader : public ledger::StateReader {
+ public:
+  CommittedReader(ledger::StateTree& tree, const Hash32& root) : tree_(tree), root_(root) {}
+  Result<std::optional<std::string>> get(std::string_view app,
+                                         std::string_view key) const override {
+    return tree_.get(root_, app, key);
+  }
+
+ private:
+  ledger::StateTree& tree_;
+  const Hash32 root_;
+};
+
+constexpr int64_t kPresentationMaxAgeDefaultS = 300;
+constexpr int64_t kPresentationMaxAgeMaxS = 86400;
 
 }  // namespace
 
@@ -211,6 +232,59 @@ api::JsonReply Node::get_state(std::string_view app, std::string_view key) {
                     "\",\"state_root\":\"" + to_hex(h.state_root) +
                     "\",\"proof\":" + ledger::state_proof_to_json(proven->proof) + "}";
   return out;
+}
+
+api::JsonReply Node::get_did(std::string_view did) {
+  const Head h = head();
+  std::lock_guard lock(state_mu_);
+  if (!read_tree_) return Status::error("node.stopping", "the node is shutting down");
+  const CommittedReader reader(*read_tree_, h.state_root);
+  auto doc = apps::did_document(reader, did);
+  if (!doc) return doc.status();
+  if (!*doc) {
+    return Status::error("did.not_found", "no identity " + std::string(did) +
+                                              " is registered on this chain (as of height " +
+                                              std::to_string(h.height) + ")");
+  }
+  return std::move(**doc);
+}
+
+api::JsonReply Node::verify_presentation(std::string body) {
+  auto parsed = ledger::parse_strict(body);
+  if (!parsed) return parsed.status();
+  const rapidjson::Document& d = *parsed;
+  IMI_RETURN_IF_ERROR(
+      ledger::expect_members(d, {"presentation", "audience", "nonce"}, {"max_age_s"}));
+  auto presentation = ledger::get_string(d, "presentation");
+  if (!presentation) return presentation.status();
+  auto audience = ledger::get_string(d, "audience");
+  if (!audience) return audience.status();
+  auto nonce = ledger::get_string(d, "nonce");
+  if (!nonce) return nonce.status();
+  identity::sdjwt::Expectations expect;
+  expect.aud = std::string(*audience);
+  expect.nonce = std::string(*nonce);
+  expect.max_age_s = kPresentationMaxAgeDefaultS;
+  if (ledger::has_field(d, "max_age_s")) {
+    auto max_age = ledger::get_int(d, "max_age_s");
+    if (!max_age) return max_age.status();
+    if (*max_age < 1 || *max_age > kPresentationMaxAgeMaxS) {
+      return Status::error("json.integer_range",
+                           "max_age_s must be from 1 to 86400 seconds (default 300)");
+    }
+    expect.max_age_s = *max_age;
+  }
+  expect.now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  const Head h = head();
+  std::lock_guard lock(state_mu_);
+  if (!read_tree_) return Status::error("node.stopping", "the node is shutting down");
+  const CommittedReader reader(*read_tree_, h.state_root);
+  const apps::ChainResolver resolver(reader);
+  auto verification = identity::sdjwt::verify(*presentation, expect, resolver);
+  if (!verification) return verification.status();
+  return verification->to_json();
 }
 
 api::JsonReply Node::status() {

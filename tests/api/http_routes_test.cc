@@ -137,6 +137,42 @@ TEST_CASE("GET /v1/state/{app}/{key} percent-decodes the key") {
   check_problem(fetch(s.port(), "GET", "/v1/state/anchor"), 404, "not-found");
 }
 
+TEST_CASE("GET /v1/dids/{did}: the document, 404 when unknown, 400 when malformed") {
+  TestServer s;
+  const std::string hex(40, 'a');
+  auto r = fetch(s.port(), "GET", "/v1/dids/did:imi:" + hex);
+  REQUIRE(r);
+  CHECK(r->result_int() == 200);
+  CHECK(std::string(parse(*r)["id"].GetString()) == "did:imi:" + hex);
+  auto encoded = fetch(s.port(), "GET", "/v1/dids/did%3Aimi%3A" + hex);
+  REQUIRE(encoded);
+  CHECK(encoded->result_int() == 200);
+
+  check_problem(fetch(s.port(), "GET", "/v1/dids/did:imi:" + std::string(40, 'b')), 404,
+                "not-found");
+  check_problem(fetch(s.port(), "GET", "/v1/dids/did:imi:xyz"), 400, "invalid-parameter");
+  check_problem(fetch(s.port(), "POST", "/v1/dids/did:imi:" + hex, "{}", kJsonHeader), 405,
+                "method-not-allowed");
+}
+
+TEST_CASE("POST /v1/presentations/verify passes the body to the node and maps its answer") {
+  TestServer s;
+  const std::string body = R"({"presentation":"x~","audience":"a","nonce":"n"})";
+  auto r = fetch(s.port(), "POST", "/v1/presentations/verify", body, kJsonHeader);
+  REQUIRE(r);
+  CHECK(r->result_int() == 200);
+  CHECK(!parse(*r)["ok"].GetBool());
+  CHECK(s.node.verified() == std::vector<std::string>{body});
+
+  auto bad = fetch(s.port(), "POST", "/v1/presentations/verify", "{}", kJsonHeader);
+  check_problem(bad, 400, "malformed-json");
+  CHECK(std::string(parse(*bad)["code"].GetString()) == "json.missing_field");
+  check_problem(fetch(s.port(), "POST", "/v1/presentations/verify", body), 415,
+                "unsupported-media-type");
+  check_problem(fetch(s.port(), "GET", "/v1/presentations/verify"), 405, "method-not-allowed");
+  CHECK(s.node.verified().size() == 2);
+}
+
 TEST_CASE("POST /v1/txs: 202 with the id; resubmission returns the same id") {
   TestServer s;
   auto first = fetch(s.port(), "POST", "/v1/txs", kTx, kJsonHeader);

@@ -99,6 +99,21 @@ class FakeNode : public NodeApi {
     return std::string(R"({"value":null,"proof":{"siblings":[],"leaf":null}})");
   }
 
+  // Knows one DID, "did:imi:" + 40 × 'a'.
+  JsonReply get_did(std::string_view did) override {
+    if (did == "did:imi:" + std::string(40, 'a'))
+      return std::string(R"({"id":")" + std::string(did) + R"(","status":"active"})");
+    return Status::error("did.not_found", "no identity " + std::string(did));
+  }
+
+  // Records the body; "{}" answers a schema error, anything else a failed check.
+  JsonReply verify_presentation(std::string body) override {
+    std::lock_guard lock(mu_);
+    verified_.push_back(body);
+    if (body == "{}") return Status::error("json.missing_field", "presentation is missing");
+    return std::string(R"({"ok":false,"checks":[{"name":"format","ok":false,"detail":"x"}]})");
+  }
+
   JsonReply status() override { return std::string(R"({"chain":"imi-test","height":10})"); }
   Status ready() override { return ready_status; }
   std::string metrics_text() override { return "imi_height 10\n"; }
@@ -131,6 +146,10 @@ class FakeNode : public NodeApi {
     std::lock_guard lock(mu_);
     return submitted_;
   }
+  std::vector<std::string> verified() {
+    std::lock_guard lock(mu_);
+    return verified_;
+  }
   std::pair<std::string, std::string> last_state_query() {
     std::lock_guard lock(mu_);
     return last_state_query_;
@@ -145,6 +164,7 @@ class FakeNode : public NodeApi {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::string> submitted_;
+  std::vector<std::string> verified_;
   std::vector<SubmitDone> held_submits_;
   std::vector<std::pair<std::string, TxDone>> watchers_;
   std::pair<std::string, std::string> last_state_query_;

@@ -35,10 +35,40 @@ TEST_CASE("match_route finds each v1 route and its parameters") {
   CHECK(state->app == "anchor");
   CHECK(state->key == "a/b%");
 
+  const std::string did = "did:imi:" + std::string(40, 'a');
+  auto get_did = match_route("/v1/dids/did%3Aimi%3A" + std::string(40, 'a'));
+  REQUIRE(get_did);
+  CHECK(get_did->id == RouteId::kGetDid);
+  CHECK(get_did->did == did);
+  CHECK(match_route("/v1/dids/" + did)->did == did);
+  CHECK(route_method(RouteId::kGetDid) == "GET");
+  auto verify = match_route("/v1/presentations/verify");
+  REQUIRE(verify);
+  CHECK(verify->id == RouteId::kVerifyPresentation);
+  CHECK(route_method(RouteId::kVerifyPresentation) == "POST");
+  CHECK(route_label(RouteId::kVerifyPresentation) == "verify_presentation");
+
   CHECK(match_route("/v1/status")->id == RouteId::kStatus);
   CHECK(match_route("/healthz")->id == RouteId::kHealthz);
   CHECK(match_route("/readyz")->id == RouteId::kReadyz);
   CHECK(match_route("/metrics")->id == RouteId::kMetrics);
+}
+
+TEST_CASE("match_route: a malformed DID is an invalid parameter, extra segments are not found") {
+  const std::string hex(40, 'a');
+  for (const std::string& target :
+       {"/v1/dids/did:imi:" + hex.substr(1), "/v1/dids/did:imi:" + std::string(40, 'A'),
+        "/v1/dids/did:web:" + hex, std::string("/v1/dids/nonsense"), std::string("/v1/dids/%zz"),
+        "/v1/dids/did:imi:" + hex + "?x=1"}) {
+    CAPTURE(target);
+    auto r = match_route(target);
+    REQUIRE(!r);
+    CHECK(r.status().code() == "api.invalid_parameter");
+  }
+  CHECK(match_route("/v1/dids").status().code() == "api.not_found");
+  CHECK(match_route("/v1/dids/did:imi:" + hex + "/x").status().code() == "api.not_found");
+  CHECK(match_route("/v1/presentations/verify?x=1").status().code() == "api.invalid_parameter");
+  CHECK(match_route("/v1/presentations").status().code() == "api.not_found");
 }
 
 TEST_CASE("match_route rejects bad parameters with api.invalid_parameter") {

@@ -158,6 +158,23 @@ def main():
                                   headers={"Origin": "https://wallet.example.gov"})
         assert code == 200
 
+        # DID resolution and presentation verification (issue 6).
+        check(node.request("GET", "/v1/dids/did:imi:xyz"), 400, "invalid-parameter",
+              "api.invalid_parameter")
+        check(node.request("GET", "/v1/dids/did:imi:" + "ab" * 20), 404, "not-found",
+              "did.not_found")
+        def verify(body):
+            return node.request("POST", "/v1/presentations/verify", body,
+                                headers={"Content-Type": "application/json"})
+
+        check(verify("{}"), 400, "malformed-json", "json.missing_field")
+        code, ctype, body = verify(json.dumps(
+            {"presentation": "garbage~", "audience": "dept", "nonce": "n", "max_age_s": 60}))
+        answer = json.loads(body)
+        assert code == 200 and not answer["ok"], (code, body)
+        assert answer["checks"][0] == {"name": "format", "ok": False,
+                                       "detail": answer["checks"][0]["detail"]}, answer
+
         # 35: per-client rate limit, on a node configured tightly.
         limited = imilib.Node(IMID, config={"requests_per_second": 1, "burst": 2}).start()
         results = [limited.request("GET", "/v1/status") for _ in range(6)]

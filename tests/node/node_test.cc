@@ -187,5 +187,38 @@ TEST_CASE("a restarted node keeps every committed transaction and continues the 
   CHECK(node->metrics_text().find("imi_txs_admitted_total 1") != std::string::npos);
 }
 
+TEST_CASE("DID resolution and presentation verification read the committed state") {
+  TempHome h;
+  auto node = h.open();
+  // A well-formed DID nobody registered (the router rejects malformed ones).
+  const auto unknown = node->get_did(identity::KeyPair::generate().did());
+  REQUIRE(!unknown);
+  CHECK(unknown.status().code() == "did.not_found");
+
+  // A presentation that is not an SD-JWT is an answer with failed checks,
+  // not an error: the verifier learns which check failed.
+  auto garbage = node->verify_presentation(
+      R"({"presentation":"not-a-jwt~","audience":"dept","nonce":"n1","max_age_s":60})");
+  REQUIRE_MESSAGE(garbage, garbage.status().to_string());
+  auto doc = ledger::parse_strict(*garbage);
+  REQUIRE(doc);
+  CHECK(!(*doc)["ok"].GetBool());
+  REQUIRE((*doc)["checks"].IsArray());
+  REQUIRE((*doc)["checks"].Size() > 0);
+  CHECK(!(*doc)["checks"][0]["ok"].GetBool());
+
+  // A body that breaks the schema is a json.* error (a 400 problem).
+  for (const char* body : {"not json", "{}", R"({"presentation":"x~","audience":"a"})",
+                           R"({"presentation":1,"audience":"a","nonce":"n"})",
+                           R"({"presentation":"x~","audience":"a","nonce":"n","extra":1})",
+                           R"({"presentation":"x~","audience":"a","nonce":"n","max_age_s":0})",
+                           R"({"presentation":"x~","audience":"a","nonce":"n","max_age_s":1.5})"}) {
+    CAPTURE(body);
+    auto r = node->verify_presentation(body);
+    REQUIRE(!r);
+    CHECK(r.status().code().starts_with("json."));
+  }
+}
+
 }  // namespace
 }  // namespace imi::node
