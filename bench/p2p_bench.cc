@@ -39,7 +39,7 @@ int main() {
       if (sent == total && got < total) io.run_one();
     }
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("frame %7zu B: %9.0f frames/s  %8.1f MB/s  (%llu frames, %.2f s)\n", size, total / s,
-                total * double(size) / s / 1e6, (unsigned long long)total, s);
+    std::printf("frame %7zu B: %9.0f frames/s  %8.1f MB/s  (%llu frames, %.2f s)\n", size,
+                total / s, total * double(size) / s / 1e6, (unsigned long long)total, s);
   }
 }

@@ -102,7 +102,8 @@ Result<std::unique_ptr<Engine>> Engine::create(Options options, Signer& signer,
                                                ValidatorSchedule schedule,
                                                std::optional<DurableState> durable) {
   auto bad = [](const std::string& m) { return Status::error("consensus.bad_options", m); };
-  if (!is_valid_chain_id(options.chain_id)) return bad("chain id must be 1-64 of [a-z0-9._-] starting with [a-z0-9]");
+  if (!is_valid_chain_id(options.chain_id))
+    return bad("chain id must be 1-64 of [a-z0-9._-] starting with [a-z0-9]");
   if (!is_valid_validator_id(options.self)) return bad("self must be a did:imi");
   if (options.checkpoint_interval == 0 || options.view_timeout_ticks == 0 ||
       options.view_timeout_max_ticks < options.view_timeout_ticks ||

@@ -27,7 +27,8 @@ inline constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;
 
 // True if `id` is a well-formed did:imi.
 bool is_valid_validator_id(std::string_view id);
-// True if `chain` is 1..64 characters of [a-z0-9._-] starting with [a-z0-9] (the ledger's rule), so its JCS form needs no escaping.
+// True if `chain` is 1..64 characters of [a-z0-9._-] starting with [a-z0-9] (the ledger's rule), so
+// its JCS form needs no escaping.
 bool is_valid_chain_id(std::string_view chain);
 
 // f = floor((n-1)/3) and q = floor(2n/3)+1 for any n >= 1 (n need not be 3f+1).
