@@ -59,19 +59,6 @@ class BlockState : public StateReader {
   mutable std::unordered_map<std::string, std::optional<std::string>> latest_;
 };
 
-class RootReader : public StateReader {
- public:
-  RootReader(StateTree& tree, const Hash32& root) : tree_(tree), root_(root) {}
-  Result<std::optional<std::string>> get(std::string_view app,
-                                         std::string_view key) const override {
-    return tree_.get(root_, app, key);
-  }
-
- private:
-  StateTree& tree_;
-  const Hash32 root_;
-};
-
 // The state after an executed, uncommitted block.
 class AfterReader : public StateReader {
  public:

@@ -65,6 +65,21 @@ struct ExecutorOptions {
   StateTreeOptions tree;
 };
 
+// A StateReader over a StateTree at one root. Not thread-safe (the tree is
+// not): callers that share a tree across threads lock it themselves.
+class RootReader : public StateReader {
+ public:
+  RootReader(StateTree& tree, const Hash32& root) : tree_(tree), root_(root) {}
+  Result<std::optional<std::string>> get(std::string_view app,
+                                         std::string_view key) const override {
+    return tree_.get(root_, app, key);
+  }
+
+ private:
+  StateTree& tree_;
+  const Hash32 root_;
+};
+
 class Executor {
  public:
   // `committed_nodes` reads the tree nodes of committed blocks (usually a

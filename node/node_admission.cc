@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 
+#include "ledger/executor.h"
 #include "ledger/executor_account.h"
 #include "node/node.h"
 
@@ -17,20 +18,6 @@ uint64_t wall_ms() {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
 }
-
-// Committed state at one root, read through a tree the caller has locked.
-class TreeReader : public ledger::StateReader {
- public:
-  TreeReader(ledger::StateTree& tree, const Hash32& root) : tree_(tree), root_(root) {}
-  Result<std::optional<std::string>> get(std::string_view app,
-                                         std::string_view key) const override {
-    return tree_.get(root_, app, key);
-  }
-
- private:
-  ledger::StateTree& tree_;
-  const Hash32 root_;
-};
 
 Status stopping_status() {
   return Status::error("node.stopping", "the node is shutting down; retry after it restarts");
@@ -105,7 +92,7 @@ bool Node::admit(const ledger::Transaction& tx, SubmitDone& done) {
   {
     std::lock_guard lock(state_mu_);
     if (!read_tree_) return answer(stopping_status());
-    TreeReader state(*read_tree_, h.state_root);
+    const ledger::RootReader state(*read_tree_, h.state_root);
     std::optional<uint64_t> base = mempool_.known_base(tx.from());
     if (!base || !tx.key_matches_from()) {
       // The stateful half of the sender rule against committed state. A

@@ -8,6 +8,7 @@
 #include "apps/identity_registry_resolver.h"
 #include "base/sha256.h"
 #include "identity/sdjwt_verify.h"
+#include "ledger/executor.h"
 #include "ledger/json.h"
 #include "node/node.h"
 
@@ -24,20 +25,6 @@ std::string hex_array(const std::vector<Hash32>& hashes) {
   }
   return out + "]";
 }
-
-// Committed state at one root, read through a tree the caller has locked.
-class CommittedReader : public ledger::StateReader {
- public:
-  CommittedReader(ledger::StateTree& tree, const Hash32& root) : tree_(tree), root_(root) {}
-  Result<std::optional<std::string>> get(std::string_view app,
-                                         std::string_view key) const override {
-    return tree_.get(root_, app, key);
-  }
-
- private:
-  ledger::StateTree& tree_;
-  const Hash32 root_;
-};
 
 constexpr int64_t kPresentationMaxAgeDefaultS = 300;
 constexpr int64_t kPresentationMaxAgeMaxS = 86400;
@@ -238,7 +225,7 @@ api::JsonReply Node::get_did(std::string_view did) {
   const Head h = head();
   std::lock_guard lock(state_mu_);
   if (!read_tree_) return Status::error("node.stopping", "the node is shutting down");
-  const CommittedReader reader(*read_tree_, h.state_root);
+  const ledger::RootReader reader(*read_tree_, h.state_root);
   auto doc = apps::did_document(reader, did);
   if (!doc) return doc.status();
   if (!*doc) {
@@ -280,7 +267,7 @@ api::JsonReply Node::verify_presentation(std::string body) {
   const Head h = head();
   std::lock_guard lock(state_mu_);
   if (!read_tree_) return Status::error("node.stopping", "the node is shutting down");
-  const CommittedReader reader(*read_tree_, h.state_root);
+  const ledger::RootReader reader(*read_tree_, h.state_root);
   const apps::ChainResolver resolver(reader);
   auto verification = identity::sdjwt::verify(*presentation, expect, resolver);
   if (!verification) return verification.status();
