@@ -1,14 +1,13 @@
 // imi: the IMI Chain command-line client (talks to a node's HTTP API).
-// Run `imi help` for the commands; exit codes are listed in kUsage.
-#include <httplib.h>
+// Run `imi help` for the commands; exit codes are listed in kUsage. Command
+// groups beyond the basic ones live in node/cli/cli_<group>.cc.
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <sodium.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +15,7 @@
 #include "identity/keystore.h"
 #include "ledger/json.h"
 #include "ledger/transaction.h"
+#include "node/cli/cli_common.h"
 #include "node/cli_args.h"
 #include "node/home.h"
 
@@ -26,16 +26,9 @@ using imi::Status;
 namespace node = imi::node;
 namespace ledger = imi::ledger;
 namespace identity = imi::identity;
+using namespace imi::cli;
 
-constexpr int kExitOk = 0;
-constexpr int kExitRejected = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitUnreachable = 3;
-constexpr int kExitLocal = 4;
-constexpr int kExitTxFailed = 5;
-constexpr int kExitPending = 6;
-
-const char* kUsage =
+const char* kUsageHead =
     "usage: imi [--node URL] [--json] COMMAND ...\n"
     "  key new --out FILE            create a key in an encrypted keystore file\n"
     "  key show FILE                 print a keystore's DID and public key\n"
@@ -45,7 +38,8 @@ const char* kUsage =
     "  block get HEIGHT              a block with its header, id and commit certificate\n"
     "  status                        chain id, height, view, validators\n"
     "  anchor FILE --key KEY [--note TEXT] [--wait]\n"
-    "                                anchor the SHA-256 of FILE on the chain\n"
+    "                                anchor the SHA-256 of FILE on the chain\n";
+const char* kUsageTail =
     "options:\n"
     "  --node URL   node API (default $IMI_NODE, else http://127.0.0.1:8080)\n"
     "  --json       print the node's JSON answer unchanged (for scripts)\n"
@@ -58,77 +52,6 @@ const char* kUsage =
     "  4 local error (key file, password, file to anchor)\n"
     "  5 committed, but the application returned a nonzero result code\n"
     "  6 still pending when --wait gave up (poll with `imi tx get ID`)\n";
-
-struct Ctx {
-  std::string node;
-  bool json = false;
-  std::string password_file;
-};
-
-int fail(int code, const std::string& message) {
-  std::fprintf(stderr, "imi: %s\n", message.c_str());
-  return code;
-}
-
-struct Reply {
-  int status = 0;
-  std::string body;
-};
-
-// One HTTP exchange; nullopt-like error Status when the node cannot be reached.
-Result<Reply> http(const Ctx& ctx, const std::string& method, const std::string& path,
-                   const std::string& body = {}, int read_timeout_s = 30) {
-  httplib::Client cli(ctx.node);
-  cli.set_connection_timeout(5);
-  cli.set_read_timeout(read_timeout_s);
-  httplib::Result r = method == "POST" ? cli.Post(path, body, "application/json") : cli.Get(path);
-  if (!r)
-    return Status::error("cli.unreachable", "cannot reach the node at " + ctx.node + " (" +
-                                                httplib::to_string(r.error()) +
-                                                "); is imid running? pass --node URL");
-  return Reply{r->status, r->body};
-}
-
-rapidjson::Document parse(const std::string& body) {
-  rapidjson::Document d;
-  d.Parse(body.c_str(), body.size());
-  return d;
-}
-
-std::string str(const rapidjson::Value& v, const char* name) {
-  if (!v.IsObject() || !v.HasMember(name)) return {};
-  const auto& m = v[name];
-  if (m.IsString()) return std::string(m.GetString(), m.GetStringLength());
-  if (m.IsInt64()) return std::to_string(m.GetInt64());
-  if (m.IsUint64()) return std::to_string(m.GetUint64());
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-  m.Accept(w);
-  return sb.GetString();
-}
-
-// Prints a problem+json answer and returns the exit code it means.
-int report_problem(const Reply& r) {
-  auto d = parse(r.body);
-  std::string title = str(d, "title"), detail = str(d, "detail"), code = str(d, "code");
-  std::fprintf(stderr, "imi: HTTP %d %s%s%s\n", r.status, title.c_str(),
-               code.empty() ? "" : (" [" + code + "]").c_str(),
-               detail.empty() ? "" : (": " + detail).c_str());
-  return r.status >= 500 ? kExitUnreachable : kExitRejected;
-}
-
-Result<std::string> password(const Ctx& ctx) {
-  if (!ctx.password_file.empty()) {
-    auto text = node::read_small_file(ctx.password_file, 4096);
-    if (!text) return text.status();
-    return text->substr(0, text->find('\n'));
-  }
-  const char* env = std::getenv("IMI_KEY_PASSWORD");
-  if (env == nullptr || *env == '\0')
-    return Status::error("cli.no_password",
-                         "set IMI_KEY_PASSWORD or pass --password-file FILE for the keystore");
-  return std::string(env);
-}
 
 int cmd_key(const Ctx& ctx, const node::CliArgs& a) {
   if (a.positional.size() >= 2 && a.positional[1] == "new") {
@@ -322,18 +245,33 @@ int cmd_anchor(const Ctx& ctx, const node::CliArgs& a) {
                  a.get("--nonce"));
 }
 
+std::vector<Command> extra_commands() {
+  return {credential_command(), testnet_command(), bench_command()};
+}
+
+std::string usage_text() {
+  std::string u = kUsageHead;
+  for (const Command& c : extra_commands()) u += c.usage;
+  return u + kUsageTail;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (sodium_init() < 0) return fail(kExitLocal, "libsodium failed to initialise");
   std::vector<std::string> raw(argv + 1, argv + argc);
-  auto args = node::parse_cli_args(raw,
-                                   {"--node", "--app", "--op", "--args", "--key", "--out", "--note",
-                                    "--nonce", "--password-file"},
-                                   {"--json", "--wait", "--help"});
-  if (!args) return fail(kExitUsage, args.status().message() + "\n" + kUsage);
+  std::set<std::string> value_options = {"--node", "--app",  "--op",    "--args",         "--key",
+                                         "--out",  "--note", "--nonce", "--password-file"};
+  std::set<std::string> flags = {"--json", "--wait", "--help"};
+  const std::vector<Command> extra = extra_commands();
+  for (const Command& c : extra) {
+    value_options.insert(c.value_options.begin(), c.value_options.end());
+    flags.insert(c.flags.begin(), c.flags.end());
+  }
+  auto args = node::parse_cli_args(raw, value_options, flags);
+  if (!args) return fail(kExitUsage, args.status().message() + "\n" + usage_text());
   if (args->has("--help") || args->positional.empty() || args->positional[0] == "help") {
-    std::printf("%s", kUsage);
+    std::printf("%s", usage_text().c_str());
     return args->positional.empty() && !args->has("--help") ? kExitUsage : kExitOk;
   }
   Ctx ctx;
@@ -348,5 +286,7 @@ int main(int argc, char** argv) {
   if (cmd == "block") return cmd_block(ctx, *args);
   if (cmd == "status") return cmd_status(ctx);
   if (cmd == "anchor") return cmd_anchor(ctx, *args);
-  return fail(kExitUsage, "unknown command " + cmd + "\n" + kUsage);
+  for (const Command& c : extra)
+    if (cmd == c.name) return c.run(ctx, *args);
+  return fail(kExitUsage, "unknown command " + cmd + "\n" + usage_text());
 }

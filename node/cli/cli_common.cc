@@ -1,0 +1,72 @@
+#include "node/cli/cli_common.h"
+
+#include <httplib.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "node/home.h"
+
+namespace imi::cli {
+
+int fail(int code, const std::string& message) {
+  std::fprintf(stderr, "imi: %s\n", message.c_str());
+  return code;
+}
+
+Result<Reply> http(const Ctx& ctx, const std::string& method, const std::string& path,
+                   const std::string& body, int read_timeout_s) {
+  httplib::Client cli(ctx.node);
+  cli.set_connection_timeout(5);
+  cli.set_read_timeout(read_timeout_s);
+  httplib::Result r = method == "POST" ? cli.Post(path, body, "application/json") : cli.Get(path);
+  if (!r)
+    return Status::error("cli.unreachable", "cannot reach the node at " + ctx.node + " (" +
+                                                httplib::to_string(r.error()) +
+                                                "); is imid running? pass --node URL");
+  return Reply{r->status, r->body};
+}
+
+rapidjson::Document parse(const std::string& body) {
+  rapidjson::Document d;
+  d.Parse(body.c_str(), body.size());
+  return d;
+}
+
+std::string str(const rapidjson::Value& v, const char* name) {
+  if (!v.IsObject() || !v.HasMember(name)) return {};
+  const auto& m = v[name];
+  if (m.IsString()) return std::string(m.GetString(), m.GetStringLength());
+  if (m.IsInt64()) return std::to_string(m.GetInt64());
+  if (m.IsUint64()) return std::to_string(m.GetUint64());
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  m.Accept(w);
+  return sb.GetString();
+}
+
+int report_problem(const Reply& r) {
+  auto d = parse(r.body);
+  std::string title = str(d, "title"), detail = str(d, "detail"), code = str(d, "code");
+  std::fprintf(stderr, "imi: HTTP %d %s%s%s\n", r.status, title.c_str(),
+               code.empty() ? "" : (" [" + code + "]").c_str(),
+               detail.empty() ? "" : (": " + detail).c_str());
+  return r.status >= 500 ? kExitUnreachable : kExitRejected;
+}
+
+Result<std::string> password(const Ctx& ctx) {
+  if (!ctx.password_file.empty()) {
+    auto text = node::read_small_file(ctx.password_file, 4096);
+    if (!text) return text.status();
+    return text->substr(0, text->find('\n'));
+  }
+  const char* env = std::getenv("IMI_KEY_PASSWORD");
+  if (env == nullptr || *env == '\0')
+    return Status::error("cli.no_password",
+                         "set IMI_KEY_PASSWORD or pass --password-file FILE for the keystore");
+  return std::string(env);
+}
+
+}  // namespace imi::cli
