@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "base/bytes.h"
+
 namespace imi::node {
 namespace {
 
@@ -176,6 +178,84 @@ const std::vector<Key>& keys() {
                &NodeConfig::verify_threads, 1, 64),
       uint_key("node", "api_threads", "Threads serving the HTTP API.", &NodeConfig::api_threads, 1,
                64),
+      Key{"node", "role",
+          "validator: vote in consensus (the key must be in the validator set).\n"
+          "# observer: follow the chain from peers and verify every block; never votes\n"
+          "# (for auditors; its key must be listed in the validators' [p2p] observers).",
+          [](const NodeConfig& c) { return std::string(c.observer ? "observer" : "validator"); },
+          [](NodeConfig& c, std::string_view v) -> std::string {
+            if (v != "validator" && v != "observer") return "must be validator or observer";
+            c.observer = v == "observer";
+            return {};
+          }},
+      Key{"p2p", "listen",
+          "Address where other validators connect (HOST:PORT). Empty: dial only.",
+          [](const NodeConfig& c) -> std::string {
+            if (!c.p2p_listen_enabled) return {};
+            const std::string& h = c.p2p_listen_host;
+            return (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" +
+                   std::to_string(c.p2p_listen_port);
+          },
+          [](NodeConfig& c, std::string_view v) -> std::string {
+            c.p2p_listen_enabled = !v.empty();
+            if (v.empty()) return {};
+            Status s = parse_host_port(v, c.p2p_listen_host, c.p2p_listen_port);
+            return s ? std::string() : s.message();
+          }},
+      Key{"p2p", "peers",
+          "Peers to dial, comma-separated KEY@HOST:PORT (KEY: the peer's public key,\n"
+          "# 64 hex; `imi key show FILE` prints it). Only validators in force and the\n"
+          "# observers below are ever admitted, whatever is listed here.",
+          [](const NodeConfig& c) {
+            std::string out;
+            for (const auto& p : c.peers) {
+              const std::string h =
+                  p.host.find(':') != std::string::npos ? "[" + p.host + "]" : p.host;
+              out += (out.empty() ? "" : ",") + p.key_hex + "@" + h + ":" + std::to_string(p.port);
+            }
+            return out;
+          },
+          [](NodeConfig& c, std::string_view v) -> std::string {
+            c.peers.clear();
+            while (!v.empty()) {
+              size_t comma = v.find(',');
+              std::string_view item = trim(v.substr(0, comma));
+              size_t at = item.find('@');
+              if (at != 64 || !is_lower_hex(item.substr(0, 64), 64))
+                return "a peer is KEY@HOST:PORT with KEY 64 lowercase hex";
+              PeerAddress p;
+              p.key_hex = std::string(item.substr(0, 64));
+              Status s = parse_host_port(item.substr(65), p.host, p.port);
+              if (!s) return s.message();
+              c.peers.push_back(std::move(p));
+              if (comma == std::string_view::npos) break;
+              v.remove_prefix(comma + 1);
+            }
+            return {};
+          }},
+      Key{"p2p", "observers",
+          "Public keys (64 hex, comma-separated) of observer nodes this node admits\n"
+          "# and sends committed blocks to, besides the validators.",
+          [](const NodeConfig& c) {
+            std::string out;
+            for (const auto& k : c.observer_keys) out += (out.empty() ? "" : ",") + k;
+            return out;
+          },
+          [](NodeConfig& c, std::string_view v) -> std::string {
+            c.observer_keys.clear();
+            while (!v.empty()) {
+              size_t comma = v.find(',');
+              std::string_view item = trim(v.substr(0, comma));
+              if (!is_lower_hex(item, 64)) return "an observer key is 64 lowercase hex";
+              c.observer_keys.emplace_back(item);
+              if (comma == std::string_view::npos) break;
+              v.remove_prefix(comma + 1);
+            }
+            return {};
+          }},
+      uint_key("p2p", "sync_blocks_per_request",
+               "Block sync: blocks asked of one peer in one request.",
+               &NodeConfig::sync_blocks_per_request, 1, 1024),
   };
   return k;
 }

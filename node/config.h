@@ -30,6 +30,14 @@
 
 namespace imi::node {
 
+// A peer to dial: its Ed25519 public key (64 lowercase hex) and address.
+struct PeerAddress {
+  std::string key_hex;
+  std::string host;
+  uint16_t port = 0;
+  bool operator==(const PeerAddress&) const = default;
+};
+
 struct NodeConfig {
   // [chain]
   std::string genesis_file = "genesis.json";
@@ -51,6 +59,14 @@ struct NodeConfig {
   // [node]
   size_t verify_threads = 1;  // signature-check worker threads
   size_t api_threads = 1;     // HTTP server threads
+  bool observer = false;      // role = observer: follow and verify the chain, never vote
+  // [p2p]
+  bool p2p_listen_enabled = true;  // listen = "" disables listening (dial only)
+  std::string p2p_listen_host = "127.0.0.1";
+  uint16_t p2p_listen_port = 26656;
+  std::vector<PeerAddress> peers;            // peers to dial (validators, observers)
+  std::vector<std::string> observer_keys;    // hex keys of observers admitted besides validators
+  size_t sync_blocks_per_request = 64;       // block sync: blocks asked of one peer at once
 
   // The defaults as `imid init` writes them.
   static NodeConfig defaults();

@@ -34,6 +34,30 @@ TEST_CASE("a rendered config with changed values round-trips") {
   CHECK(back->password_file == "pw.txt");
 }
 
+TEST_CASE("p2p peers, observers and the node role round-trip") {
+  NodeConfig c = NodeConfig::defaults();
+  CHECK(!c.observer);
+  CHECK(c.p2p_listen_enabled);
+  c.observer = true;
+  c.p2p_listen_port = 27000;
+  c.peers = {PeerAddress{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "10.0.0.2", 26656}, PeerAddress{"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "::1", 26657}};
+  c.observer_keys = {"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"};
+  auto back = parse_config(render_config(c));
+  REQUIRE(back);
+  CHECK(back->observer);
+  CHECK(back->p2p_listen_port == 27000);
+  CHECK(back->peers == c.peers);
+  CHECK(back->observer_keys == c.observer_keys);
+
+  auto dial_only = parse_config("[p2p]\nlisten =\n");
+  REQUIRE(dial_only);
+  CHECK(!dial_only->p2p_listen_enabled);
+  CHECK(parse_config("[node]\nrole = leader\n").status().code() == "config.bad_value");
+  CHECK(parse_config("[p2p]\npeers = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@nohost\n").status().code() == "config.bad_value");
+  CHECK(parse_config("[p2p]\npeers = ABC@1.2.3.4:5\n").status().code() == "config.bad_value");
+  CHECK(parse_config("[p2p]\nobservers = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n").status().code() == "config.bad_value");
+}
+
 TEST_CASE("a file may name only what it changes") {
   auto c = parse_config("# comment\n\n[mempool]\ntxs_max = 5\n");
   REQUIRE(c);
