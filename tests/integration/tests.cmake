@@ -14,3 +14,9 @@ add_test(NAME integration/crash
          COMMAND /usr/bin/python3 ${imi_integration_dir}/crash_test.py $<TARGET_FILE:imid>)
 set_tests_properties(integration/chain integration/bad_requests integration/crash
                      PROPERTIES TIMEOUT 300 LABELS integration)
+
+# Further groups of process-level tests, one file each (e.g. network_tests.cmake).
+file(GLOB imi_integration_groups CONFIGURE_DEPENDS ${imi_integration_dir}/*_tests.cmake)
+foreach(group ${imi_integration_groups})
+  include(${group})
+endforeach()
