@@ -140,12 +140,17 @@ class Node : public api::NodeApi {
   void fail(const Status& status);
 
   // --- verify pool (node_admission.cc) ---
-  void verify_and_admit(std::string body, SubmitDone done);
+  // `from_peer`: gossiped by another node (admitted, never gossiped again).
+  void verify_and_admit(std::string body, SubmitDone done, bool from_peer = false);
   // One attempt; false if a commit made the nonce it read stale (retry).
-  bool admit(const ledger::Transaction& tx, SubmitDone& done);
+  bool admit(const ledger::Transaction& tx, SubmitDone& done, bool from_peer);
   void reject(const Hash32& id, const Status& status);
   // Asks the loop to cut a block if one is wanted (at most one post pending).
   void request_cut();
+
+  // --- network (node_network.cc) ---
+  // Any thread: queues a newly admitted transaction for the next gossip batch.
+  void queue_gossip(const ledger::Transaction& tx);
 
   // --- readers, any thread (node_queries.cc) ---
   Head head() const;
@@ -215,6 +220,11 @@ class Node : public api::NodeApi {
   // not thread-safe).
   std::mutex state_mu_;
   std::unique_ptr<ledger::StateTree> read_tree_;  // guarded by state_mu_
+
+  // Transactions admitted here, waiting for the next gossip frame.
+  std::atomic<bool> gossip_enabled_{false};
+  std::mutex gossip_mu_;
+  std::vector<std::string> gossip_out_;  // guarded by gossip_mu_
 
   // wait=commit watchers.
   std::mutex watch_mu_;

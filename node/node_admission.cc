@@ -49,7 +49,7 @@ void Node::request_cut() {
   });
 }
 
-void Node::verify_and_admit(std::string body, SubmitDone done) {
+void Node::verify_and_admit(std::string body, SubmitDone done, bool from_peer) {
   if (stopping_) return done(stopping_status());
   auto tx = ledger::Transaction::decode(body, admit_limits_);
   if (!tx) {
@@ -72,11 +72,11 @@ void Node::verify_and_admit(std::string body, SubmitDone done) {
   }
   // A block committing meanwhile can make the nonce read stale: read again.
   for (int attempt = 0; attempt < 8; ++attempt)
-    if (admit(*tx, done)) return;
+    if (admit(*tx, done, from_peer)) return;
   done(Status::error("node.not_ready", "blocks commit too fast to admit this transaction; retry"));
 }
 
-bool Node::admit(const ledger::Transaction& tx, SubmitDone& done) {
+bool Node::admit(const ledger::Transaction& tx, SubmitDone& done, bool from_peer) {
   const Hash32 id = tx.id();
   auto fail_tx = [&](Status s) {
     reject(id, s);
@@ -131,7 +131,11 @@ bool Node::admit(const ledger::Transaction& tx, SubmitDone& done) {
       if (store_->tx_location(id)) return answer(api::TxAdmission{tx.id_hex()});
       return fail_tx(added.status());
     }
-    if (*added == AddResult::kAdded) metrics_.admitted();
+    if (*added == AddResult::kAdded) {
+      metrics_.admitted();
+      // Submitted here: pass it on to the other validators (node_network.cc).
+      if (!from_peer) queue_gossip(tx);
+    }
   }
   done(api::TxAdmission{tx.id_hex()});
   request_cut();
