@@ -255,4 +255,15 @@ size_t Mempool::in_flight() const {
   return in_flight_;
 }
 
+std::vector<Hash32> Mempool::pending_heads(size_t max) const {
+  std::vector<Hash32> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [from, s] : senders_) {
+    if (out.size() >= max) break;
+    auto it = s.txs.find(s.base);
+    if (it != s.txs.end()) out.push_back(it->second.tx.id());
+  }
+  return out;
+}
+
 }  // namespace imi::node

@@ -89,6 +89,11 @@ class Mempool {
   // The pending transaction with this id, if any.
   std::optional<ledger::Transaction> get(const Hash32& id) const;
 
+  // Ids of up to `max` transactions that are next in line for their sender
+  // (nonce == the sender's committed next nonce): what a primary could
+  // include in the next block. Consensus tracks them against censorship.
+  std::vector<Hash32> pending_heads(size_t max) const;
+
   // True if take_batch would return at least one transaction.
   bool has_ready() const;
   // Up to `max_txs` transactions of at most `max_bytes` canonical bytes in
