@@ -256,12 +256,15 @@ size_t Mempool::in_flight() const {
 }
 
 std::vector<Hash32> Mempool::pending_heads(size_t max) const {
+  // The oldest senders in line first: the ones an honest primary takes next.
   std::vector<Hash32> out;
   std::lock_guard lock(mu_);
-  for (const auto& [from, s] : senders_) {
+  for (const std::string& from : ready_) {
     if (out.size() >= max) break;
-    auto it = s.txs.find(s.base);
-    if (it != s.txs.end()) out.push_back(it->second.tx.id());
+    auto s = senders_.find(from);
+    if (s == senders_.end() || s->second.cursor != s->second.base) continue;
+    auto it = s->second.txs.find(s->second.base);
+    if (it != s->second.txs.end()) out.push_back(it->second.tx.id());
   }
   return out;
 }

@@ -90,8 +90,9 @@ class Mempool {
   std::optional<ledger::Transaction> get(const Hash32& id) const;
 
   // Ids of up to `max` transactions that are next in line for their sender
-  // (nonce == the sender's committed next nonce): what a primary could
-  // include in the next block. Consensus tracks them against censorship.
+  // (nonce == the sender's committed next nonce, none in flight), oldest
+  // senders first: what an honest primary includes in its next block.
+  // Consensus tracks them against censorship.
   std::vector<Hash32> pending_heads(size_t max) const;
 
   // True if take_batch would return at least one transaction.

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "identity/keys.h"
 #include "ledger/json.h"
 
@@ -29,6 +31,28 @@ MempoolOptions small() {
   o.sender_txs_max = 4;
   o.rejected_kept_max = 3;
   return o;
+}
+
+TEST_CASE("pending heads: the next-in-line transaction per sender, oldest sender first") {
+  Mempool m(small());
+  auto a0 = tx(key(1), 0), a1 = tx(key(1), 1), b0 = tx(key(2), 0), c1 = tx(key(3), 1);
+  REQUIRE(m.add(a0, 0));
+  REQUIRE(m.add(a1, 0));
+  REQUIRE(m.add(b0, 0));
+  REQUIRE(m.add(c1, 0));  // nonce gap: not next in line
+  auto heads = m.pending_heads(10);
+  REQUIRE(heads.size() == 2);
+  CHECK(heads[0] == a0.id());
+  CHECK(heads[1] == b0.id());
+  CHECK(m.pending_heads(1) == std::vector<Hash32>{a0.id()});
+  // Taken into a block in flight: no longer a head until it commits or returns.
+  auto batch = m.take_batch(10, 1 << 20);
+  CHECK(m.pending_heads(10).empty());
+  m.on_commit(std::vector<ledger::Transaction>{a0});
+  heads = m.pending_heads(10);
+  REQUIRE(heads.size() == 2);
+  CHECK(std::find(heads.begin(), heads.end(), a1.id()) != heads.end());
+  CHECK(std::find(heads.begin(), heads.end(), b0.id()) != heads.end());
 }
 
 TEST_CASE("the same transaction twice is a duplicate, not an error") {
