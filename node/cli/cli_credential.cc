@@ -573,9 +573,21 @@ int cmd_verify(const Ctx& ctx, const node::CliArgs& a) {
     std::printf("  %-4s %-18s %s\n", cok ? "ok" : "FAIL", str(c, "name").c_str(), detail.c_str());
   }
   if (d.HasMember("claims") && d["claims"].IsObject()) {
+    // The registered JWT claims first, then what the holder disclosed.
+    const auto& c = d["claims"];
+    std::string holder = c.HasMember("cnf") ? str(c["cnf"], "kid") : "";
+    if (holder.empty() && c.HasMember("cnf") && c["cnf"].IsObject() && c["cnf"].HasMember("jwk"))
+      holder = str(c["cnf"]["jwk"], "kid");
+    std::printf("issuer:  %s\ntype:    %s\nholder:  %s\n", str(c, "iss").c_str(),
+                str(c, "vct").c_str(), holder.c_str());
     std::printf("claims:\n");
-    for (const auto& m : d["claims"].GetObject())
+    for (const auto& m : c.GetObject()) {
+      const std::string_view n(m.name.GetString(), m.name.GetStringLength());
+      if (n == "iss" || n == "vct" || n == "cnf" || n == "iat" || n == "nbf" || n == "exp" ||
+          n == "status")
+        continue;
       std::printf("  %s: %s\n", m.name.GetString(), ledger::jcs(m.value).c_str());
+    }
   }
   return ok ? kExitOk : kExitRejected;
 }
