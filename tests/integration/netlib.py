@@ -188,6 +188,25 @@ class NetNode(imilib.Node):
         self.observer = info["role"] == "observer"
         self.stderr_path = os.path.join(home, "imid.log")
         self.stopped = False  # SIGSTOPped
+        self.expected_down = False  # stopped or killed by the test
+
+    def start(self, api=None):
+        self.expected_down = False
+        return super().start(api)
+
+    def kill9(self):
+        self.expected_down = True
+        super().kill9()
+
+    def terminate(self, timeout=30):
+        self.expected_down = True
+        return super().terminate(timeout)
+
+    def died(self):
+        """The exit code if the process exited without the test stopping it."""
+        if self.proc is None or self.expected_down:
+            return None
+        return self.proc.poll()
 
     @property
     def running(self):
@@ -268,7 +287,16 @@ class Network:
                 if n.running and not n.stopped and self.nodes.index(n) not in self.cut_nodes
                 and (include_observers or not n.observer)]
 
-    def cleanup(self, keep_logs_on_failure=True):
+    def stop_all(self):
+        """SIGTERM to every running node; each must exit 0 (a clean stop)."""
+        self.check_alive()
+        for n in self.nodes:
+            if n.running:
+                code = n.terminate(timeout=30)
+                assert code == 0, "%s exited %d on SIGTERM; its log ends:\n%s" % (
+                    n.name, code, n.log_tail(20))
+
+    def cleanup(self):
         for n in self.nodes:
             if n.running:
                 if n.stopped:
@@ -285,6 +313,14 @@ class Network:
         for n in self.nodes:
             print("----- %s log (last %d lines) -----" % (n.name, lines))
             print(n.log_tail(lines))
+
+    def check_alive(self):
+        """Fails with the node's log if a node exited that the test did not stop."""
+        for n in self.nodes:
+            code = n.died()
+            if code is not None:
+                raise AssertionError("%s exited unexpectedly (code %s); its log ends:\n%s"
+                                     % (n.name, code, n.log_tail(30)))
 
     # faults
 
@@ -332,6 +368,7 @@ class Network:
         deadline = time.time() + timeout
         last = {}
         while time.time() < deadline:
+            self.check_alive()
             ok = True
             for n in nodes:
                 try:
@@ -354,6 +391,7 @@ class Network:
         seen = None
         stable_since = None
         while time.time() < deadline:
+            self.check_alive()
             try:
                 heads = []
                 for n in nodes:
@@ -481,6 +519,7 @@ class Load:
         while time.time() < deadline:
             if self.count() >= target:
                 return
+            self.net.check_alive()
             time.sleep(0.05)
         raise AssertionError("only %d of %d acknowledged commits within %ds"
                              % (self.count(), target, timeout))

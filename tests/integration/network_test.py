@@ -35,10 +35,11 @@ def run_network(fn, validators=4, observers=0, config=None):
     ok = False
     try:
         fn(net)
+        net.stop_all()
         ok = True
     finally:
-        if not ok:
-            net.dump_logs()
+        if not ok or os.environ.get("IMI_NET_LOGS"):
+            net.dump_logs(int(os.environ.get("IMI_NET_LOGS", "60")))
         net.cleanup()
 
 
