@@ -363,7 +363,14 @@ Ready Engine::on_pending(const std::vector<Hash32>& pending) {
     next[id] = it == pending_.end() ? tip_.height : it->second;
   }
   pending_ = std::move(next);
-  if (!pending_.empty()) arm_progress_timer();
+  if (!pending_.empty()) {
+    arm_progress_timer();
+  } else if (!view_changing_ && proposals_.empty()) {
+    // Nothing waits and nothing was proposed at this height: no progress is
+    // owed, so an idle chain does not change views (the timer was armed for
+    // transactions that have since committed).
+    progress_deadline_ = 0;
+  }
   advance();
   return take_ready();
 }

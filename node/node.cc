@@ -30,17 +30,13 @@ uint64_t wall_ms() {
                                    .count());
 }
 
-// The dev chain's transport: no peers, nothing to send.
-class NoPeers : public Transport {
- public:
-  bool has_peers() const override { return false; }
-  void send(const consensus::Outbound&) override {}
-};
-
-Result<consensus::ValidatorSet> to_consensus_set(const ledger::ValidatorSet& set) {
-  std::vector<consensus::Validator> vs;
-  for (const auto& v : set.validators()) vs.push_back(consensus::Validator{v.id, v.key});
-  return consensus::ValidatorSet::create(std::move(vs));
+consensus::CommitCertificate to_consensus_cert(const ledger::CommitCertificate& c) {
+  consensus::CommitCertificate out;
+  out.height = c.height;
+  out.view = c.view;
+  out.block = c.block;
+  for (const auto& s : c.sigs) out.sigs.push_back(consensus::SigEntry{s.validator, s.sig});
+  return out;
 }
 
 ledger::CommitCertificate to_ledger_cert(const consensus::CommitCertificate& c) {
@@ -81,7 +77,8 @@ Node::~Node() { shutdown(); }
 Result<std::unique_ptr<Node>> Node::open(Home home) {
   std::unique_ptr<Node> node(new Node(std::move(home)));
   IMI_RETURN_IF_ERROR(node->open_ledger());
-  IMI_RETURN_IF_ERROR(node->open_engine());
+  if (!node->observer_) IMI_RETURN_IF_ERROR(node->open_engine());
+  IMI_RETURN_IF_ERROR(node->open_network());
   return node;
 }
 
@@ -93,13 +90,7 @@ Status Node::open_ledger() {
   admit_limits_ = limits_;
   if (home_.config.mempool.tx_bytes_max < admit_limits_.tx_bytes_max)
     admit_limits_.tx_bytes_max = home_.config.mempool.tx_bytes_max;
-  if (g.validators().find(self_) == nullptr)
-    return Status::error("node.not_validator",
-                         self_ + " (the key in " + home_.config.keystore_file +
-                             ") is not a validator of the genesis; observers come with P2P sync");
-  auto set = to_consensus_set(g.validators());
-  if (!set) return set.status();
-  consensus_set_ = std::move(*set);
+  observer_ = home_.config.observer;
 
   std::error_code ec;
   std::filesystem::create_directories(home_.data_dir, ec);
@@ -149,13 +140,22 @@ Status Node::open_ledger() {
     h.view = cert->view;
   }
   head_root_ = h.state_root;
+  last_commit_ms_ = wall_ms();
   // Load the upper levels of the state tree into its cache now, so the first
   // blocks after a restart do not pay a cold read per node.
   if (auto warmed = executor_->warm(head_root_); !warmed)
     log_line("state cache warm-up failed (" + warmed.status().to_string() +
              "); continuing with a cold cache");
-  std::lock_guard lock(head_mu_);
-  head_ = h;
+  {
+    std::lock_guard lock(head_mu_);
+    head_ = h;
+  }
+  // The validator sets in force at head+1 and head+2, from the governance state.
+  IMI_RETURN_IF_ERROR(refresh_validator_sets());
+  if (!observer_ && validator_keys_.find(self_) == validator_keys_.end())
+    log_line(self_ + " (the key in " + home_.config.keystore_file +
+             ") is not a validator in force: following the chain without voting until a "
+             "governance change adds it (or set [node] role = observer)");
   return Status::ok();
 }
 
@@ -186,11 +186,23 @@ Status Node::open_engine() {
   tip.block = h.id;
   tip.time_ms = h.time_ms;
   tip.view = h.view;
-  auto engine = consensus::Engine::create(o, signer_, verifier_, tip,
-                                          consensus::ValidatorSchedule(consensus_set_), durable);
+  if (h.height > 0) {
+    // The tip's certificate lets the engine help a peer one height behind.
+    auto cert_json = store_->cert_json(h.height);
+    if (!cert_json) return cert_json.status();
+    auto cert = ledger::CommitCertificate::decode(*cert_json);
+    if (!cert) return cert.status();
+    tip.cert = to_consensus_cert(*cert);
+  }
+  consensus::ValidatorSchedule schedule;
+  {
+    std::lock_guard lock(head_mu_);
+    schedule = consensus::ValidatorSchedule(consensus_set_);
+  }
+  if (next_set_) schedule.add(h.height + 2, *next_set_);
+  auto engine = consensus::Engine::create(o, signer_, verifier_, tip, std::move(schedule), durable);
   if (!engine) return engine.status();
   engine_ = std::move(*engine);
-  transport_ = std::make_unique<NoPeers>();
   last_view_ = engine_->view();
   return Status::ok();
 }
@@ -202,9 +214,16 @@ Status Node::start() {
   verify_pool_ = std::make_unique<asio::thread_pool>(home_.config.verify_threads);
   loop_work_.emplace(loop_.get_executor());
   asio::post(loop_, [this] {
+    if (Status s = start_network(); !s) {
+      log_line("cannot start P2P: " + s.to_string() +
+               "; check [p2p] listen in the config (is another node on that port?)");
+      return fail(s);
+    }
     // The engine checks block time against its clock: give it one first.
-    handle(engine_->on_tick(wall_ms()));
-    handle(engine_->start());
+    if (engine_) {
+      handle(engine_->on_tick(wall_ms()));
+      handle(engine_->start());
+    }
     arm_tick();
     started_ = true;
   });
@@ -246,6 +265,7 @@ void Node::shutdown() {
     asio::post(loop_, [this] {
       loop_closing_ = true;
       tick_timer_.cancel();
+      stop_network();
       if (!failed_) persist_durable();
       loop_work_.reset();
     });
@@ -274,7 +294,10 @@ void Node::arm_tick() {
   });
 }
 
-void Node::on_tick() { handle(engine_->on_tick(wall_ms())); }
+void Node::on_tick() {
+  if (engine_) handle(engine_->on_tick(wall_ms()));
+  if (p2p_ && !failed_) network_tick();
+}
 
 void Node::fail(const Status& status) {
   log_line("fatal: " + status.to_string() + "; stopping the node (restart it to recover)");
@@ -292,22 +315,48 @@ void Node::handle(consensus::Ready ready) {
     if (!s) return fail(s);
   }
   if (ready.to_persist) durable_pending_ = std::move(ready.to_persist);
-  if (!ready.messages.empty() && transport_->has_peers()) {
+  if (!ready.messages.empty() && p2p_) {
     persist_durable();
     if (failed_) return;
-    for (const auto& m : ready.messages) transport_->send(m);
+    for (const auto& m : ready.messages) send_outbound(m);
+  }
+  if (ready.sync && p2p_) {
+    // A peer spoke of a later height: it will tell us its tip; sync follows.
+    auto it = validator_keys_.find(ready.sync->peer);
+    if (it != validator_keys_.end()) sync_.on_tip(it->second, ready.sync->height, wall_ms());
   }
   if (ready.propose) propose_request_ = ready.propose;
   for (const auto& v : ready.validate) validate(v);
   if (!ready.evidence.empty())
     log_line(std::to_string(ready.evidence.size()) + " piece(s) of equivocation evidence");
+  if (engine_->view_changing() != last_view_changing_) {
+    last_view_changing_ = engine_->view_changing();
+    if (last_view_changing_)
+      log_line("view change started at height " + std::to_string(engine_->height()) + " (view " +
+               std::to_string(engine_->view()) +
+               "): no commit in time, or the primary passed over waiting transactions");
+  }
   if (engine_->view() != last_view_) {
     metrics_.view_changed();
     last_view_ = engine_->view();
-    std::lock_guard lock(head_mu_);
-    head_.view = last_view_;
+    std::string primary;
+    {
+      std::lock_guard lock(head_mu_);
+      head_.view = last_view_;
+      primary = consensus_set_.primary(last_view_);
+    }
+    log_line("now in view " + std::to_string(last_view_) + " at height " +
+             std::to_string(engine_->height()) + ", primary " + primary);
   }
-  if (propose_request_) schedule_cut();
+  // After a commit, tell the engine at once which transactions still wait
+  // (those just committed no longer do), so it never times out on them.
+  if (!ready.committed.empty() && p2p_ && validator_keys_.count(self_)) {
+    last_pending_ms_ = wall_ms();
+    handle(engine_->on_pending(
+        mempool_.pending_heads(std::max<size_t>(1, home_.config.block_txs_max / 2))));
+    return;
+  }
+  if (propose_request_ && (propose_request_->must_propose || mempool_.has_ready())) schedule_cut();
 }
 
 void Node::persist_durable() {
@@ -360,7 +409,7 @@ void Node::cut_block() {
   header.proposer = self_;
   header.results_root = exec->results_root;
   header.state_root = exec->state_root;
-  header.validators = home_.genesis.validators().hash();
+  header.validators = validators_hash_;
   auto block = std::make_shared<const ledger::Block>(ledger::Block::make(header, exec->txs));
   const Hash32 id = block->id();
   const std::string canonical = block->canonical();
@@ -369,86 +418,120 @@ void Node::cut_block() {
   handle(engine_->propose(req.height, req.view, id, std::move(payload), ctx.time_ms));
 }
 
+Result<ledger::ExecutedBlock> Node::check_and_execute(const ledger::Block& block) {
+  const Head h = head();
+  const ledger::BlockHeader& hd = block.header();
+  auto bad = [](std::string what) { return Status::error("block.invalid", std::move(what)); };
+  if (hd.chain != chain_) return bad("block of chain " + hd.chain);
+  if (hd.height != h.height + 1)
+    return bad("block at height " + std::to_string(hd.height) + ", expected " +
+               std::to_string(h.height + 1));
+  if (hd.prev != h.id) return bad("block does not extend the committed head");
+  if (hd.validators != validators_hash_)
+    return bad("header names another validator set than the one in force");
+  if (hd.tx_count != block.txs().size() || hd.txs_root != ledger::compute_txs_root(block.txs()))
+    return bad("tx_count or txs_root does not match the transactions");
+  for (const auto& tx : block.txs()) {
+    IMI_RETURN_IF_ERROR(tx.check_chain(chain_));
+    // Signatures admitted here (or gossiped to us) were verified once already.
+    if (!sig_cache_.contains(tx.id())) {
+      IMI_RETURN_IF_ERROR(tx.verify_signature());
+      sig_cache_.insert(tx.id());
+    }
+  }
+  return executor_->execute_block(block, head_root_);
+}
+
 void Node::validate(const consensus::ValidateRequest& req) {
-  // A block from another primary (not reached on a one-validator chain).
+  // A block proposed by another primary.
   bool valid = false;
   uint64_t time_ms = 0;
   std::string text(req.payload.begin(), req.payload.end());
   auto block = ledger::Block::decode(text, limits_);
-  if (block && block->id() == req.block && block->header().height == req.height &&
-      block->header().prev == req.parent && block->header().chain == chain_ &&
-      block->header().validators == home_.genesis.validators().hash() &&
-      block->header().tx_count == block->txs().size() &&
-      block->header().txs_root == ledger::compute_txs_root(block->txs())) {
-    valid = true;
-    for (const auto& tx : block->txs()) {
-      if (!tx.check_chain(chain_)) valid = false;
-      // Signatures admitted here were verified once already.
-      if (valid && !sig_cache_.contains(tx.id())) {
-        if (!tx.verify_signature())
-          valid = false;
-        else
-          sig_cache_.insert(tx.id());
-      }
-      if (!valid) break;
-    }
-    if (valid) {
-      auto exec = executor_->execute_block(*block, head_root_);
-      if (exec) {
-        time_ms = block->header().time_ms;
-        auto shared = std::make_shared<const ledger::Block>(std::move(*block));
-        candidates_[req.block] =
-            Candidate{shared, std::move(*exec), std::chrono::steady_clock::now()};
-      } else {
-        valid = false;
-        if (exec.status().code().starts_with("state.")) return fail(exec.status());
-      }
+  if (!block) {
+    log_line("proposal at height " + std::to_string(req.height) +
+             " is not a valid block: " + block.status().to_string());
+  } else if (block->id() != req.block || block->header().height != req.height ||
+             block->header().prev != req.parent) {
+    log_line("proposal at height " + std::to_string(req.height) +
+             " does not match its id, height or parent");
+  } else {
+    auto exec = check_and_execute(*block);
+    if (exec) {
+      valid = true;
+      time_ms = block->header().time_ms;
+      auto shared = std::make_shared<const ledger::Block>(std::move(*block));
+      candidates_[req.block] =
+          Candidate{shared, std::move(*exec), std::chrono::steady_clock::now()};
+    } else {
+      if (exec.status().code().starts_with("state.")) return fail(exec.status());
+      log_line("rejecting the proposal at height " + std::to_string(req.height) + ": " +
+               exec.status().to_string());
     }
   }
   const uint64_t height = req.height;
   const Hash32 id = req.block;
   asio::post(loop_, [this, height, id, valid, time_ms] {
-    if (!failed_) handle(engine_->on_verdict(height, id, valid, time_ms));
+    if (!failed_ && engine_) handle(engine_->on_verdict(height, id, valid, time_ms));
   });
 }
 
 Status Node::commit(const consensus::Committed& c) {
   auto it = candidates_.find(c.block);
-  if (it == candidates_.end())
-    return Status::error("node.missing_block",
-                         "height " + std::to_string(c.height) +
-                             " was decided on a block this node never executed; block sync "
-                             "comes with P2P");
-  Candidate cand = std::move(it->second);
+  Candidate cand;
+  if (it != candidates_.end()) {
+    cand = std::move(it->second);
+  } else {
+    // Decided by a quorum on a block this node did not execute (it missed
+    // the proposal, or voted for it before a restart): execute it now. A
+    // quorum certified it, so a failure here is this node's problem.
+    std::string text(c.payload.begin(), c.payload.end());
+    auto block = ledger::Block::decode(text, limits_);
+    if (!block) return block.status();
+    if (block->id() != c.block)
+      return Status::error("node.missing_block", "the certified payload at height " +
+                                                     std::to_string(c.height) +
+                                                     " does not hash to its block id");
+    auto exec = check_and_execute(*block);
+    if (!exec) return exec.status();
+    cand = Candidate{std::make_shared<const ledger::Block>(std::move(*block)), std::move(*exec),
+                     std::chrono::steady_clock::now()};
+  }
   candidates_.clear();
-  const ledger::CommitCertificate cert = to_ledger_cert(c.cert);
-  IMI_RETURN_IF_ERROR(executor_->commit(*store_, *cand.block, &cert, cand.executed));
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - cand.cut_at).count();
+  return commit_executed(cand.block, to_ledger_cert(c.cert), std::move(cand.executed), cand.cut_at);
+}
 
-  head_root_ = cand.executed.state_root;
+Status Node::commit_executed(std::shared_ptr<const ledger::Block> block,
+                             const ledger::CommitCertificate& cert, ledger::ExecutedBlock executed,
+                             std::chrono::steady_clock::time_point cut_at) {
+  IMI_RETURN_IF_ERROR(executor_->commit(*store_, *block, &cert, executed));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - cut_at).count();
+  const uint64_t height = block->header().height;
+  head_root_ = executed.state_root;
+  last_commit_ms_ = wall_ms();
   {
     std::lock_guard lock(head_mu_);
-    head_.height = c.height;
-    head_.id = c.block;
-    head_.time_ms = cand.block->header().time_ms;
+    head_.height = height;
+    head_.id = cert.block;
+    head_.time_ms = block->header().time_ms;
     head_.state_root = head_root_;
-    head_.view = c.cert.view;
+    head_.view = cert.view;
   }
-  const auto& txs = cand.block->txs();
+  const auto& txs = block->txs();
   std::vector<Mempool::Evicted> evicted = mempool_.on_commit(txs);
 
   RecentBlock recent;
-  recent.block = cand.block;
+  recent.block = block;
   std::vector<Hash32> ids;
   ids.reserve(txs.size());
   for (const auto& tx : txs) ids.push_back(tx.id());
   recent.paths = std::make_shared<const MerklePaths>(ids);
   recent.messages.reserve(txs.size());
-  for (const auto& r : cand.executed.results) recent.messages.push_back(r.message());
+  for (const auto& r : executed.results) recent.messages.push_back(r.message());
   {
     std::lock_guard lock(recent_mu_);
-    recent_[c.height] = recent;
+    recent_[height] = recent;
     while (recent_.size() > kRecentBlocksMax) recent_.erase(recent_.begin());
   }
   metrics_.block_committed(seconds, txs.size());
@@ -466,14 +549,16 @@ Status Node::commit(const consensus::Committed& c) {
         std::lock_guard lock(watch_mu_);
         watched = watchers_.count(ids[i]) != 0;
       }
-      if (watched)
-        notify(ids[i], committed_tx_json(recent, i, cand.executed.results[i].canonical()));
+      if (watched) notify(ids[i], committed_tx_json(recent, i, executed.results[i].canonical()));
     }
   }
   for (const auto& e : evicted) {
     metrics_.rejected(e.reason.code);
     notify(e.id, rejected_tx_json(e.id, e.reason));
   }
+  // Validator-set changes this block enacted reach the engine and the transport.
+  IMI_RETURN_IF_ERROR(refresh_validator_sets());
+  if (p2p_) announce_tip();
   return Status::ok();
 }
 

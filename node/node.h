@@ -52,24 +52,17 @@
 #include "consensus/engine.h"
 #include "ledger/executor.h"
 #include "ledger/store.h"
+#include "node/block_sync.h"
 #include "node/durable_file.h"
 #include "node/engine_crypto.h"
 #include "node/home.h"
 #include "node/mempool.h"
 #include "node/merkle_paths.h"
 #include "node/metrics.h"
+#include "node/p2p/transport.h"
 #include "node/sig_cache.h"
 
 namespace imi::node {
-
-// Where consensus messages go. The dev chain has none; the P2P transport
-// (a later issue) implements this and posts received bytes to the loop.
-class Transport {
- public:
-  virtual ~Transport() = default;
-  virtual bool has_peers() const = 0;
-  virtual void send(const consensus::Outbound& message) = 0;
-};
 
 class Node : public api::NodeApi {
  public:
@@ -134,6 +127,15 @@ class Node : public api::NodeApi {
   void cut_block();
   void validate(const consensus::ValidateRequest& request);
   Status commit(const consensus::Committed& committed);
+  // Persists a block executed on head_root_ with its certificate and
+  // publishes it (head, recent blocks, watchers, mempool).
+  Status commit_executed(std::shared_ptr<const ledger::Block> block,
+                         const ledger::CommitCertificate& cert, ledger::ExecutedBlock executed,
+                         std::chrono::steady_clock::time_point cut_at);
+  // Checks a proposed block (decoded, of the chain, at the expected height on
+  // the head, signatures) and executes it; nullopt with the reason logged
+  // if it is not valid.
+  Result<ledger::ExecutedBlock> check_and_execute(const ledger::Block& block);
   void persist_durable();
   void on_tick();
   void arm_tick();
@@ -148,9 +150,30 @@ class Node : public api::NodeApi {
   // Asks the loop to cut a block if one is wanted (at most one post pending).
   void request_cut();
 
-  // --- network (node_network.cc) ---
+  // --- network (node_network.cc); loop thread unless said otherwise ---
   // Any thread: queues a newly admitted transaction for the next gossip batch.
   void queue_gossip(const ledger::Transaction& tx);
+  // Builds the P2P transport when the node has peers (more than one
+  // validator, or configured peers/observers). Called by open().
+  Status open_network();
+  Status start_network();
+  void stop_network();
+  bool has_network() const { return p2p_ != nullptr; }
+  void send_outbound(const consensus::Outbound& m);
+  void on_frame(const identity::PublicKey& from, Bytes frame);
+  void on_peer_state(const identity::PublicKey& peer, bool connected);
+  // Every tick: flushes gossip, drives block sync, re-announces the tip, logs stalls.
+  void network_tick();
+  void serve_blocks(const identity::PublicKey& peer, uint64_t from, uint32_t count);
+  void apply_synced_blocks();
+  // Verifies a fetched block against its certificate and the validator set in
+  // force, executes and commits it. Errors: sync.* (the peer's fault).
+  Status apply_synced(const SyncedBlock& b);
+  // After a commit: learns validator-set changes from the governance state,
+  // hands them to the engine and re-admits peer keys.
+  Status refresh_validator_sets();
+  void announce_tip();
+  std::string peer_name(const identity::PublicKey& key) const;
 
   // --- readers, any thread (node_queries.cc) ---
   Head head() const;
@@ -166,9 +189,9 @@ class Node : public api::NodeApi {
   Home home_;
   std::string chain_;
   std::string self_;
-  ledger::ValidityLimits limits_;        // genesis limits
-  ledger::ValidityLimits admit_limits_;  // tightened by the mempool config
-  consensus::ValidatorSet consensus_set_;
+  ledger::ValidityLimits limits_;          // genesis limits
+  ledger::ValidityLimits admit_limits_;    // tightened by the mempool config
+  consensus::ValidatorSet consensus_set_;  // set at head+1; guarded by head_mu_ once started
   // The executor's apps by name (immutable; App::check is const and reads
   // only the state it is given, so admission calls it from any thread).
   std::map<std::string, const ledger::App*> apps_;
@@ -196,7 +219,19 @@ class Node : public api::NodeApi {
   boost::asio::steady_timer tick_timer_;
   std::unique_ptr<ledger::Executor> executor_;
   std::unique_ptr<consensus::Engine> engine_;
-  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<p2p::Transport> p2p_;  // null: no peers (a lone validator)
+  BlockSync sync_{BlockSyncOptions{}};
+  // Keys of validators in force now or soon (set at head+1 and head+2), by DID.
+  std::map<std::string, identity::PublicKey> validator_keys_;
+  std::map<identity::PublicKey, std::string> key_names_;  // key -> DID for logs
+  std::vector<identity::PublicKey> observer_keys_;
+  Hash32 validators_hash_{};                         // hash of the set that signs head+1
+  std::optional<consensus::ValidatorSet> next_set_;  // set at head+2 if it differs
+  uint64_t last_tip_sent_ms_ = 0;
+  uint64_t last_commit_ms_ = 0;
+  uint64_t last_stall_log_ms_ = 0;
+  uint64_t last_pending_ms_ = 0;
+  bool observer_ = false;  // [node] role = observer: no engine
   DurableFile durable_file_;
   std::optional<consensus::DurableState> durable_pending_;  // not yet written
   std::optional<consensus::ProposeRequest> propose_request_;
@@ -206,6 +241,7 @@ class Node : public api::NodeApi {
   bool loop_closing_ = false;  // shutdown: no more ticks
   std::atomic<bool> cut_requested_{false};
   uint64_t last_view_ = 0;
+  bool last_view_changing_ = false;
 
   // Head snapshot for readers.
   mutable std::mutex head_mu_;
