@@ -1,0 +1,77 @@
+// imi bench internals shared by cli_bench.cc (options, signing, summary) and
+// cli_bench_load.cc (the asynchronous HTTP load driver).
+//
+// The load driver runs on one thread (one Asio io_context): it keeps
+// `conns` keep-alive connections per node, each owning a fixed set of
+// accounts so every account's nonces reach its node in order, submits
+// pre-signed transactions while fewer than `concurrency` are unresolved
+// (submitted and neither committed nor rejected) and, with `rate`, no faster
+// than the offered rate. Commits are detected either by polling one node's
+// block listing (`detect_wait == false`; each block's transactions are
+// matched by sender and nonce) or by POST /v1/txs?wait=commit per request.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace imi::cli::bench {
+
+using Clock = std::chrono::steady_clock;
+
+struct NodeUrl {
+  std::string text;  // as given
+  std::string host;
+  std::string port;
+};
+
+// One pre-signed transaction.
+struct Tx {
+  std::string body;      // canonical JSON, the POST body
+  uint32_t account = 0;  // index into LoadPlan::accounts
+  uint64_t nonce = 0;
+  Clock::time_point submit{};
+  Clock::time_point final{};
+  enum class State : uint8_t { kUnsent, kInFlight, kPending, kCommitted, kRejected };
+  State state = State::kUnsent;
+  std::string reject_code;  // for kRejected
+};
+
+struct LoadOptions {
+  std::vector<NodeUrl> nodes;
+  size_t conns_per_node = 8;
+  size_t concurrency = 2000;  // unresolved transactions at most
+  double rate = 0;            // offered tx/s; 0: as fast as the window allows
+  double warmup_s = 0;        // load before the measured window
+  double seconds = 10;        // measured window
+  double drain_s = 20;        // after the window: wait this long for the rest
+  bool detect_wait = false;   // ?wait=commit instead of polling blocks
+  uint32_t poll_ms = 2;       // block-listing poll period
+};
+
+struct LoadPlan {
+  std::vector<std::string> accounts;              // did of each account
+  std::vector<std::vector<uint32_t>> by_conn;     // tx indices, in send order, per connection
+  std::vector<std::vector<uint32_t>> by_account;  // tx index by nonce (nonces start at 0)
+  std::vector<Tx> txs;
+};
+
+struct LoadResult {
+  Clock::time_point start{};         // first submission
+  Clock::time_point window_start{};  // start + warmup
+  Clock::time_point window_end{};    // end of submissions
+  uint64_t retries = 0;              // 429/503 answers retried
+  uint64_t blocks_seen = 0;
+  uint64_t first_height = 0;  // first block height the poller read
+  std::string error;          // a connection failure that ended the run
+};
+
+// Runs the load; fills plan.txs' states and times. Connection `c` of node
+// `c % nodes.size()` submits plan.by_conn[c].
+LoadResult run_load(const LoadOptions& options, LoadPlan& plan);
+
+}  // namespace imi::cli::bench
