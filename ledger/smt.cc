@@ -106,25 +106,34 @@ Result<StateTree::Node> StateTree::load(const Hash32& hash, bool with_value) {
 }
 
 Result<size_t> StateTree::warm(const Hash32& root, size_t max_nodes) {
-  std::vector<Hash32> level{root}, next;
-  size_t loaded = 0;
-  for (size_t depth = 0; !level.empty() && loaded < max_nodes; ++depth) {
+  // Breadth first, so the top levels (which every update passes) are loaded
+  // first; `order` keeps the loaded nodes in that order.
+  std::vector<Hash32> order;
+  size_t level_begin = 0;
+  if (root != empty_subtree_hash() && max_nodes > 0) order.push_back(root);
+  for (size_t depth = 0; level_begin < order.size(); ++depth) {
     if (depth > kPathBits) return corrupt(root, "has a path deeper than 256 levels");
-    next.clear();
-    for (const Hash32& h : level) {
-      if (h == empty_subtree_hash()) continue;
-      if (loaded == max_nodes) break;
-      auto node = load(h, false);
+    const size_t level_end = order.size();
+    for (size_t i = level_begin; i < level_end; ++i) {
+      auto node = load(order[i], false);
       if (!node) return node.status();
-      ++loaded;
-      if (node->kind == Kind::kInternal) {
-        next.push_back(node->left);
-        next.push_back(node->right);
+      if (node->kind != Kind::kInternal) continue;
+      for (const Hash32& child : {node->left, node->right}) {
+        if (child != empty_subtree_hash() && order.size() < max_nodes) order.push_back(child);
       }
     }
-    level.swap(next);
+    level_begin = level_end;
   }
-  return loaded;
+  // Once the cache is full (or one of its sets is), each load above evicts
+  // the least recently used node: the top levels, loaded first. Going over
+  // the nodes again deepest first makes the top levels the most recently
+  // used, reloading the few that were evicted, so later evictions take deep
+  // nodes, which fewer updates pass.
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    auto node = load(*it, false);
+    if (!node) return node.status();
+  }
+  return order.size();
 }
 
 Result<StateTree::Kind> StateTree::kind_of(const Hash32& hash) {

@@ -86,8 +86,10 @@ class StateTree {
 
   // Loads the nodes of the tree at `root` into the cache, top level first,
   // until `max_nodes` are loaded or the tree is exhausted; returns how many
-  // were loaded. A node that starts with a cold cache calls it once so its
-  // first blocks do not read every upper node from storage. Errors as get().
+  // were loaded. The top levels end up the most recently used, so a full
+  // cache evicts deep nodes first. A node that starts with a cold cache calls
+  // it once so its first blocks do not read every upper node from storage.
+  // Errors as get().
   Result<size_t> warm(const Hash32& root, size_t max_nodes);
 
   size_t cached_bytes() const { return cache_.bytes(); }

@@ -5,7 +5,7 @@
 namespace imi::ledger {
 namespace {
 
-constexpr size_t kInitialSets = 1024;
+constexpr size_t kInitialSets = 512;
 
 bool is_free(const Hash32& h) {
   uint64_t w[4];
@@ -49,15 +49,25 @@ void NodeShapeCache::put(const Hash32& hash, const Shape& shape) {
   if (sets_ == 0 || is_free(hash)) return;
   if (sets_ < max_sets_ && used_ * 4 >= table_.size() * 3) grow();
   Entry* set = &table_[set_of(hash) * kWays];
+  for (size_t i = 0; i < kWays; ++i) {
+    if (set[i].hash == hash) {
+      set[i].stamp = ++clock_;
+      return;
+    }
+  }
+  // Below the bound a full set grows the table rather than evicting: hashes
+  // are uniform, so some set fills long before the table does, and an entry
+  // evicted while filling (warm() loads the top levels first, so those are
+  // the oldest) would cost a read on every later update through it.
+  while (sets_ < max_sets_ && set_is_full(set)) {
+    grow();
+    set = &table_[set_of(hash) * kWays];
+  }
   Entry* free_slot = nullptr;
   Entry* lru = nullptr;
   uint32_t oldest = 0;
   for (size_t i = 0; i < kWays; ++i) {
     Entry& e = set[i];
-    if (e.hash == hash) {
-      e.stamp = ++clock_;
-      return;
-    }
     if (is_free(e.hash)) {
       if (!free_slot) free_slot = &e;
       continue;
@@ -71,6 +81,18 @@ void NodeShapeCache::put(const Hash32& hash, const Shape& shape) {
   Entry* victim = free_slot ? free_slot : lru;
   if (free_slot) ++used_;
   *victim = Entry{hash, shape.a, shape.b, ++clock_, shape.leaf ? 1u : 0u};
+}
+
+bool NodeShapeCache::set_is_full(const Entry* set) {
+  for (size_t i = 0; i < kWays; ++i) {
+    if (is_free(set[i].hash)) return false;
+  }
+  return true;
+}
+
+void NodeShapeCache::touch(const Hash32& hash) {
+  Shape unused;
+  get(hash, unused);
 }
 
 void NodeShapeCache::grow() {

@@ -4,11 +4,12 @@
 // an absent key, needs from a node, so with the cache warm such reads never
 // reach LevelDB.
 //
-// Layout: one flat table of fixed-size entries, 4-way set-associative by
-// the hash's first bytes (hashes are uniform), no allocation per entry. A
-// full set evicts its least recently used entry. The table starts small
-// and doubles (rehashing) up to the byte bound, so a tree that holds a few
-// keys costs little memory. Since nodes are content-addressed, an entry is
+// Layout: one flat table of fixed-size entries, 8-way set-associative by
+// the hash's first bytes (hashes are uniform), no allocation per entry. The
+// table starts small and doubles (rehashing) up to the byte bound whenever a
+// set is full, so a tree that holds a few keys costs little memory and no
+// entry is lost while the table may still grow; at the bound a full set
+// evicts its least recently used entry. Since nodes are content-addressed, an entry is
 // never stale, whichever root or overlay it was read through.
 //
 // Not thread-safe: lookups update recency.
@@ -37,6 +38,8 @@ class NodeShapeCache {
   bool get(const Hash32& hash, Shape& out);
   // Adds (or refreshes) the shape of `hash`.
   void put(const Hash32& hash, const Shape& shape);
+  // Marks `hash` as just used, if cached.
+  void touch(const Hash32& hash);
 
   // Bytes the table occupies now.
   size_t bytes() const { return table_.size() * sizeof(Entry); }
@@ -51,9 +54,10 @@ class NodeShapeCache {
     uint32_t stamp = 0;  // value of clock_ at the last use
     uint32_t leaf = 0;
   };
-  static constexpr size_t kWays = 4;
+  static constexpr size_t kWays = 8;
 
   size_t set_of(const Hash32& hash) const;
+  static bool set_is_full(const Entry* set);
   void grow();
 
   size_t max_sets_ = 0;  // a power of two, or 0

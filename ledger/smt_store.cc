@@ -1,5 +1,7 @@
 #include "ledger/smt_store.h"
 
+#include <algorithm>
+
 namespace imi::ledger {
 namespace {
 
@@ -23,7 +25,21 @@ void NodeWriteSet::merge(NodeWriteSet&& other) {
 }
 
 void NodeWriteSet::write_to(leveldb::WriteBatch& batch) const {
-  for (const auto& [hash, bytes] : nodes_) batch.Put(LevelDbNodeStore::node_key(hash), bytes);
+  // In key order: LevelDB inserts a batch into its memtable (a skip list) one
+  // key at a time, each a search from the top; consecutive keys that are
+  // close share most of that search path in the CPU cache, random ones miss
+  // it at almost every step (the insert was 70% of a block's commit).
+  std::vector<const std::pair<const Hash32, std::string>*> sorted;
+  sorted.reserve(nodes_.size());
+  for (const auto& entry : nodes_) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::string key(kNodePrefix);
+  key.resize(kNodePrefix.size() + 32);
+  for (const auto* entry : sorted) {
+    std::memcpy(key.data() + kNodePrefix.size(), entry->first.data(), 32);
+    batch.Put(key, entry->second);
+  }
 }
 
 void OverlayNodeReader::pop_oldest_layer() {

@@ -88,6 +88,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const StoreO
   lo.write_buffer_size = options.write_buffer_bytes;
   lo.block_cache = cache.get();
   lo.filter_policy = filter.get();
+  lo.block_size = options.block_bytes;
+  lo.max_file_size = options.max_file_bytes;
+  lo.compression = options.compress ? leveldb::kSnappyCompression : leveldb::kNoCompression;
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(lo, path, &raw);
   if (!s.ok()) return io_error(s, "cannot open store at " + path);

@@ -1,0 +1,122 @@
+// The state tree's node-shape cache (ledger/smt_cache.h): nothing is lost
+// while the table may still grow, the byte bound holds, eviction at the bound
+// takes the least recently used entry, and StateTree::warm() leaves the top
+// levels the most recently used.
+#include "ledger/smt_cache.h"
+
+#include <doctest/doctest.h>
+
+#include <random>
+#include <vector>
+
+#include "base/sha256.h"
+#include "ledger/smt.h"
+
+using namespace imi;
+using namespace imi::ledger;
+
+namespace {
+
+Hash32 random_hash(std::mt19937_64& rng) {
+  Hash32 h;
+  for (auto& b : h) b = static_cast<uint8_t>(rng());
+  return h;
+}
+
+NodeShapeCache::Shape shape_of(const Hash32& h) {
+  NodeShapeCache::Shape s;
+  s.leaf = (h[5] & 1) != 0;
+  s.a = sha256(ByteView(h.data(), h.size()));
+  s.b = h;
+  return s;
+}
+
+// Counts reads of committed nodes held in memory.
+class MemStore : public NodeReader {
+ public:
+  Result<std::optional<std::string>> read_node(const Hash32& hash) const override {
+    ++reads;
+    if (const std::string* b = nodes.find(hash)) return std::optional<std::string>(*b);
+    return std::optional<std::string>();
+  }
+  NodeWriteSet nodes;
+  mutable size_t reads = 0;
+};
+
+}  // namespace
+
+TEST_CASE("smt cache: entries put while the table grows are all kept, with their shapes") {
+  // Room for 2^16 entries; put 2^13. A 4-way table growing only at 75%
+  // load used to evict from sets that filled early, losing a few percent.
+  const size_t max_bytes = size_t{1} << 16 << 7;
+  NodeShapeCache cache(max_bytes);
+  REQUIRE(cache.capacity() == (size_t{1} << 16));
+  std::mt19937_64 rng(11);
+  std::vector<Hash32> hashes;
+  for (size_t i = 0; i < cache.capacity() / 8; ++i) hashes.push_back(random_hash(rng));
+  for (const Hash32& h : hashes) cache.put(h, shape_of(h));
+  CHECK(cache.entries() == hashes.size());
+  size_t found = 0;
+  for (const Hash32& h : hashes) {
+    NodeShapeCache::Shape s;
+    if (!cache.get(h, s)) continue;
+    NodeShapeCache::Shape want = shape_of(h);
+    found += (s.leaf == want.leaf && s.a == want.a && s.b == want.b);
+  }
+  CHECK(found == hashes.size());
+  // The table could still grow (below the bound nothing may be evicted).
+  CHECK(cache.bytes() < max_bytes / 2);
+}
+
+TEST_CASE("smt cache: at the byte bound a full set evicts its least recently used entry") {
+  NodeShapeCache cache(4096);  // 4 sets of 8 entries
+  REQUIRE(cache.capacity() == 32);
+  std::mt19937_64 rng(12);
+  // Distinct hashes of set 0 (the set is chosen by the first bytes).
+  std::vector<Hash32> same_set;
+  while (same_set.size() < 9) {
+    Hash32 h = random_hash(rng);
+    h[0] &= 0xfc;  // the low bits of the first little-endian word pick the set
+    same_set.push_back(h);
+  }
+  for (size_t i = 0; i < 8; ++i) cache.put(same_set[i], shape_of(same_set[i]));
+  cache.touch(same_set[0]);  // now same_set[1] is the oldest
+  cache.put(same_set[8], shape_of(same_set[8]));
+  NodeShapeCache::Shape s;
+  CHECK(cache.get(same_set[0], s));
+  CHECK_FALSE(cache.get(same_set[1], s));
+  for (size_t i = 2; i < 9; ++i) CHECK(cache.get(same_set[i], s));
+  CHECK(cache.bytes() <= 4096);
+  // The empty subtree (all zero) is never cached, and a zero-byte cache holds nothing.
+  cache.put(Hash32{}, shape_of(Hash32{}));
+  CHECK_FALSE(cache.get(Hash32{}, s));
+  NodeShapeCache none(0);
+  none.put(same_set[0], shape_of(same_set[0]));
+  CHECK_FALSE(none.get(same_set[0], s));
+  CHECK(none.capacity() == 0);
+}
+
+TEST_CASE("smt cache: after warm() the top levels survive a full cache; reads of them stop") {
+  MemStore store;
+  Hash32 root{};
+  {
+    StateTree builder(store, StateTreeOptions{.cache_bytes = 0});
+    std::vector<StateWrite> writes;
+    for (int i = 0; i < 3000; ++i) writes.push_back({"app", "k" + std::to_string(i), "1"});
+    root = *builder.update(root, writes, store.nodes);
+  }
+  // 256 entries: far fewer than the tree's ~6,000 nodes. Warm past the
+  // capacity, so the last (deepest) nodes loaded evict the oldest ones.
+  StateTree tree(store, StateTreeOptions{.cache_bytes = 256 * 104});
+  REQUIRE(tree.cache_capacity() == 256);
+  auto warmed = tree.warm(root, 400);
+  REQUIRE(warmed);
+  CHECK(*warmed == 400);
+  // The top 6 levels (63 nodes: 3,000 keys fill them) are still cached:
+  // loading them again, top level first, reads nothing.
+  store.reads = 0;
+  auto again = tree.warm(root, 63);
+  REQUIRE(again);
+  CHECK(*again == 63);
+  CHECK(store.reads == 0);
+}
