@@ -19,6 +19,9 @@
 
 #include "node/home.h"
 #include "node/node.h"
+#ifdef IMI_BYZANTINE_BUILD
+#include "node/byzantine/equivocator.h"
+#endif
 
 namespace {
 
@@ -76,6 +79,15 @@ int run(const std::string& home_dir, const std::string& api_override, bool dev) 
 
   auto n = node::Node::open(std::move(*home));
   if (!n) return cannot_start(n.status());
+#ifdef IMI_BYZANTINE_BUILD
+  // Test build: IMI_BYZANTINE=equivocate makes this node a two-faced primary.
+  static node::Equivocator equivocator;
+  const char* byz = std::getenv("IMI_BYZANTINE");
+  if (byz != nullptr && std::string(byz) == "equivocate") {
+    std::fprintf(stderr, "imid-byzantine: this node equivocates when it proposes (test build)\n");
+    (*n)->set_byzantine_hook(&equivocator);
+  }
+#endif
   if (Status s = (*n)->start(); !s) return cannot_start(s);
   std::printf("imid: %s chain running; API at %s\n", dev ? "dev" : "node", (*n)->api_url().c_str());
   std::printf("API_URL=%s\n", (*n)->api_url().c_str());

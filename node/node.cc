@@ -17,6 +17,7 @@
 #include "apps/governance.h"
 #include "apps/identity_registry.h"
 #include "ledger/executor_account.h"
+#include "node/evidence_log.h"
 
 namespace imi::node {
 
@@ -327,8 +328,16 @@ void Node::handle(consensus::Ready ready) {
   }
   if (ready.propose) propose_request_ = ready.propose;
   for (const auto& v : ready.validate) validate(v);
-  if (!ready.evidence.empty())
-    log_line(std::to_string(ready.evidence.size()) + " piece(s) of equivocation evidence");
+  for (const consensus::Evidence& e : ready.evidence) {
+    // Kept durably before anything else happens: it is what governance needs
+    // to remove the validator.
+    const std::string path = (std::filesystem::path(home_.data_dir) / "evidence.jsonl").string();
+    log_line("EVIDENCE: " + e.validator + " signed two different " +
+             (e.kind == consensus::Evidence::Kind::kConflictingProposal ? "proposals" : "votes") +
+             " at height " + std::to_string(e.height) + ", view " + std::to_string(e.view) +
+             "; both messages saved in " + path);
+    if (Status s = append_evidence(path, e); !s) return fail(s);
+  }
   if (engine_->view_changing() != last_view_changing_) {
     last_view_changing_ = engine_->view_changing();
     if (last_view_changing_)

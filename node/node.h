@@ -53,6 +53,7 @@
 #include "ledger/executor.h"
 #include "ledger/store.h"
 #include "node/block_sync.h"
+#include "node/byzantine_hook.h"
 #include "node/durable_file.h"
 #include "node/engine_crypto.h"
 #include "node/home.h"
@@ -80,6 +81,8 @@ class Node : public api::NodeApi {
   // Graceful stop (see above). Idempotent; call from any thread but the
   // node's own.
   void shutdown();
+  // Test builds only (node/byzantine_hook.h): call before start().
+  void set_byzantine_hook(ByzantineHook* hook) { byzantine_ = hook; }
   // Set when a fatal error (a failed LevelDB write) stopped the loop.
   bool failed() const { return failed_.load(); }
 
@@ -231,7 +234,8 @@ class Node : public api::NodeApi {
   uint64_t last_commit_ms_ = 0;
   uint64_t last_stall_log_ms_ = 0;
   uint64_t last_pending_ms_ = 0;
-  bool observer_ = false;  // [node] role = observer: no engine
+  bool observer_ = false;               // [node] role = observer: no engine
+  ByzantineHook* byzantine_ = nullptr;  // test builds only
   DurableFile durable_file_;
   std::optional<consensus::DurableState> durable_pending_;  // not yet written
   std::optional<consensus::ProposeRequest> propose_request_;

@@ -159,6 +159,19 @@ void Node::stop_network() {
 }
 
 void Node::send_outbound(const consensus::Outbound& m) {
+  if (byzantine_ != nullptr) {
+    ByzantineContext ctx;
+    ctx.chain = chain_;
+    ctx.self = self_;
+    ctx.signer = &signer_;
+    for (const auto& [id, key] : validator_keys_) ctx.validators.push_back(id);
+    ctx.send_to = [this](const std::string& to, const Bytes& wire) {
+      auto it = validator_keys_.find(to);
+      if (it != validator_keys_.end() && to != self_)
+        p2p_->send(it->second, encode_consensus_frame(wire));
+    };
+    if (byzantine_->intercept(m, ctx)) return;
+  }
   const Bytes frame = encode_consensus_frame(m.wire);
   if (m.to) {
     auto it = validator_keys_.find(*m.to);
