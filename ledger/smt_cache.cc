@@ -1,11 +1,16 @@
 #include "ledger/smt_cache.h"
 
+#include <sys/mman.h>
+
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 namespace imi::ledger {
 namespace {
 
 constexpr size_t kInitialSets = 512;
+constexpr size_t kHugePage = size_t{2} << 20;
 
 bool is_free(const Hash32& h) {
   uint64_t w[4];
@@ -21,7 +26,28 @@ NodeShapeCache::NodeShapeCache(size_t max_bytes) {
   max_sets_ = 1;
   while (max_sets_ * 2 <= sets) max_sets_ *= 2;
   sets_ = max_sets_ < kInitialSets ? max_sets_ : kInitialSets;
-  table_.resize(sets_ * kWays);
+  table_ = allocate(sets_ * kWays);
+  table_size_ = sets_ * kWays;
+}
+
+void NodeShapeCache::FreeTable::operator()(Entry* table) const { std::free(table); }
+
+NodeShapeCache::Table NodeShapeCache::allocate(size_t entries) {
+  size_t bytes = entries * sizeof(Entry);
+  size_t align = alignof(Entry);
+  if (bytes >= kHugePage) {
+    align = kHugePage;
+    bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  } else {
+    bytes = (bytes + align - 1) / align * align;
+  }
+  void* raw = std::aligned_alloc(align, bytes);
+  if (raw == nullptr) throw std::bad_alloc();
+  // Advice only: without transparent huge pages the table works the same.
+  if (align == kHugePage) (void)madvise(raw, bytes, MADV_HUGEPAGE);
+  Entry* table = static_cast<Entry*>(raw);
+  for (size_t i = 0; i < entries; ++i) new (&table[i]) Entry{};
+  return Table(table);
 }
 
 size_t NodeShapeCache::set_of(const Hash32& hash) const {
@@ -47,7 +73,7 @@ bool NodeShapeCache::get(const Hash32& hash, Shape& out) {
 
 void NodeShapeCache::put(const Hash32& hash, const Shape& shape) {
   if (sets_ == 0 || is_free(hash)) return;
-  if (sets_ < max_sets_ && used_ * 4 >= table_.size() * 3) grow();
+  if (sets_ < max_sets_ && used_ * 4 >= table_size_ * 3) grow();
   Entry* set = &table_[set_of(hash) * kWays];
   for (size_t i = 0; i < kWays; ++i) {
     if (set[i].hash == hash) {
@@ -96,12 +122,14 @@ void NodeShapeCache::touch(const Hash32& hash) {
 }
 
 void NodeShapeCache::grow() {
-  std::vector<Entry> old;
-  old.swap(table_);
+  Table old = std::move(table_);
+  const size_t old_size = table_size_;
   sets_ *= 2;
-  table_.assign(sets_ * kWays, Entry{});
+  table_ = allocate(sets_ * kWays);
+  table_size_ = sets_ * kWays;
   used_ = 0;
-  for (const Entry& e : old) {
+  for (size_t j = 0; j < old_size; ++j) {
+    const Entry& e = old[j];
     if (is_free(e.hash)) continue;
     Entry* set = &table_[set_of(e.hash) * kWays];
     for (size_t i = 0; i < kWays; ++i) {

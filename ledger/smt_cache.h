@@ -17,7 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "base/bytes.h"
 
@@ -42,7 +42,7 @@ class NodeShapeCache {
   void touch(const Hash32& hash);
 
   // Bytes the table occupies now.
-  size_t bytes() const { return table_.size() * sizeof(Entry); }
+  size_t bytes() const { return table_size_ * sizeof(Entry); }
   size_t entries() const { return used_; }
   size_t capacity() const { return max_sets_ * kWays; }
 
@@ -56,6 +56,15 @@ class NodeShapeCache {
   };
   static constexpr size_t kWays = 8;
 
+  struct FreeTable {
+    void operator()(Entry* table) const;
+  };
+  using Table = std::unique_ptr<Entry[], FreeTable>;
+
+  // A zeroed table of `entries`; tables of 2 MiB or more sit on huge pages
+  // where the kernel allows it (lookups are random: with 4 KiB pages nearly
+  // every one also missed the TLB).
+  static Table allocate(size_t entries);
   size_t set_of(const Hash32& hash) const;
   static bool set_is_full(const Entry* set);
   void grow();
@@ -64,7 +73,8 @@ class NodeShapeCache {
   size_t sets_ = 0;      // current number of sets (power of two)
   size_t used_ = 0;
   uint32_t clock_ = 0;
-  std::vector<Entry> table_;  // sets_ * kWays
+  Table table_;  // sets_ * kWays entries
+  size_t table_size_ = 0;
 };
 
 }  // namespace imi::ledger
