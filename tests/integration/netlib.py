@@ -272,6 +272,9 @@ class Network:
             self.nodes.append(NetNode(imid, home, info))
         self.validators = [n for n in self.nodes if not n.observer]
         self.observers = [n for n in self.nodes if n.observer]
+        # [(first height, [{"id","key"}...])]: the sets signing certificates, from
+        # genesis on; a test that changes the set through governance appends.
+        self.validator_sets = [(1, [{"id": n.did, "key": n.key_hex} for n in self.validators])]
         self.cut_nodes = set()
 
     # processes
@@ -430,7 +433,6 @@ class Network:
         height; returns that height and node 0's blocks."""
         nodes = nodes if nodes is not None else [n for n in self.nodes if n.running]
         top = self.wait_converged(nodes, timeout)
-        validators = [{"id": n.did, "key": n.key_hex} for n in self.validators]
         reference = self.blocks(nodes[0], top)
         assert len(reference) == top + 1, (len(reference), top)
         for n in nodes:
@@ -442,10 +444,28 @@ class Network:
             # Certificates may hold different quorums on different nodes; each must verify.
             for h, block_id, _, b in other[1:]:
                 assert imilib.verify_certificate(b["certificate"], self.chain, h, block_id,
-                                                 validators), \
+                                                 self.validators_at(h)), \
                     "%s: bad certificate at height %d" % (n.name, h)
         log("identical: %d nodes, heights 0..%d" % (len(nodes), top))
         return top, reference
+
+    def validators_at(self, height):
+        return [vs for first, vs in self.validator_sets if first <= height][-1]
+
+    def check_mempools_drain(self, nodes=None, timeout=10):
+        """With the load stopped, every node's mempool empties: a transaction
+        committed elsewhere must not linger (it would keep the node's censorship
+        timer and stall report running)."""
+        nodes = nodes if nodes is not None else [n for n in self.nodes if n.running]
+        deadline = time.time() + timeout
+        while True:
+            sizes = {n.name: n.status()["mempool_size"] for n in nodes}
+            if not any(sizes.values()):
+                return
+            if time.time() > deadline:
+                raise AssertionError("mempools still hold transactions %ds after the load "
+                                     "stopped: %s" % (timeout, sizes))
+            time.sleep(0.2)
 
     def check_committed(self, acked, nodes=None):
         """Every acknowledged transaction {id: (height, block_id)} is committed,

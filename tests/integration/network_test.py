@@ -6,7 +6,7 @@ submitting, then checks that all nodes hold identical blocks and state roots
 acknowledged as committed is committed at the same place on every node.
 
 usage: network_test.py IMID IMI SCENARIO
-scenarios: testnet_cli primary_crash replica_restart stall partition wipe observer
+scenarios: testnet_cli primary_crash replica_restart stall partition wipe observer governance
 """
 
 import json
@@ -141,11 +141,20 @@ def primary_crash(net):
     p = net.primary()
     view_before = p.status()["view"]
     log("kill -9 the primary %s (view %d)" % (p.name, view_before))
+    survivor = [n for n in net.validators if n is not p][0]
+    h0 = survivor.height()
     t0 = time.time()
     p.kill9()
+    while True:  # the first block another primary proposed (one in flight may still commit)
+        b = last_block(survivor)
+        if b["height"] > h0 and b["header"]["proposer"] != p.did:
+            break
+        assert time.time() - t0 < 60, "no new primary's block within 60 s of the kill"
+        time.sleep(0.01)
+    log("block %d by a new primary committed %.2fs after the kill" % (b["height"],
+                                                                      time.time() - t0))
     load.wait_more(5)
     log("5 more commits %.1fs after the kill" % (time.time() - t0))
-    survivor = net.live()[0]
     b = last_block(survivor)
     assert b["header"]["proposer"] != p.did, b["header"]
     assert b["certificate"]["view"] > view_before, (b["certificate"]["view"], view_before)
@@ -155,6 +164,7 @@ def primary_crash(net):
     acked = load.stop()
     net.check_identical()
     net.check_committed(acked)
+    net.check_mempools_drain()
 
 
 def replica_restart(net):
@@ -177,6 +187,7 @@ def replica_restart(net):
     acked = load.stop()
     net.check_identical()
     net.check_committed(acked)
+    net.check_mempools_drain()
 
 
 def stall(net):
@@ -198,6 +209,7 @@ def stall(net):
     acked = load.stop()
     net.check_identical()
     net.check_committed(acked)
+    net.check_mempools_drain()
 
 
 def partition(net):
@@ -225,6 +237,7 @@ def partition(net):
     acked = load.stop()
     net.check_identical()
     net.check_committed(acked)
+    net.check_mempools_drain()
 
 
 def wipe(net):
@@ -251,6 +264,7 @@ def wipe(net):
     acked = load.stop()
     net.check_identical()
     net.check_committed(acked)
+    net.check_mempools_drain()
 
 
 def observer(net):
@@ -269,6 +283,7 @@ def observer(net):
     st = obs.status()
     assert obs.did not in [v["id"] for v in st["validators"]]
     net.check_committed(acked)
+    net.check_mempools_drain()
     # Killed and restarted, it catches up again.
     obs.kill9()
     load = Load(net)
@@ -277,6 +292,68 @@ def observer(net):
     acked.update(load.stop())
     net.check_identical()
     net.check_committed(acked)
+    net.check_mempools_drain()
+
+
+def imi_tx(net, node, signer, op, args):
+    """`imi tx send` against `node`, signed with `signer`'s validator key (the
+    commands docs/network.md gives); returns the committed status."""
+    r = subprocess.run(
+        [IMI, "--node", node.url, "--json", "--password-file",
+         os.path.join(signer.home, "password"), "tx", "send", "--app", "governance", "--op", op,
+         "--key", os.path.join(signer.home, "validator.key"), "--wait", "--args",
+         json.dumps(args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert r.returncode == 0, (op, r.returncode, r.stdout, r.stderr)
+    st = json.loads(r.stdout)
+    assert st["status"] == "committed" and st["result"]["code"] == 0, st
+    return st
+
+
+def governance(net):
+    """A fifth node, set up as docs/network.md says (role = validator, its key
+    in the validators' [p2p] observers), follows without voting; governance
+    adds it (propose + 2 approvals = quorum 3 of 4), it votes from the height
+    the change takes effect, and with one of the original four down the other
+    three commit only because it counts (5 validators: quorum 4)."""
+    new = net.observers[0]
+    netlib.set_conf(os.path.join(new.home, "imid.conf"), {("node", "role"): "validator"})
+    net.start()
+    load = Load(net)
+    load.wait_more(5)
+    v = net.validators
+    action = {"type": "add_validator", "id": new.did, "key": new.key_hex}
+    proposal = imi_tx(net, v[0], v[0], "propose", {"action": action})["id"]
+    imi_tx(net, v[1], v[1], "approve", {"proposal": proposal})
+    st = imi_tx(net, v[2], v[2], "approve", {"proposal": proposal})
+    enacted = [e for e in st["result"]["events"] if e["type"] == "enacted"]
+    assert enacted, st["result"]
+    effective = enacted[0]["effective"]
+    log("add_validator %s enacted at %d, effective from %d" % (new.name, st["height"],
+                                                               effective))
+    net.validator_sets.append((effective, net.validator_sets[0][1] + [{"id": new.did,
+                                                                       "key": new.key_hex}]))
+    load.wait_more(5)
+    net.wait_height(effective + 3, [new])
+    status = v[0].status()
+    assert new.did in [x["id"] for x in status["validators"]], status["validators"]
+    # One of the original four down: the other three are below the quorum of 4
+    # (of 5), so commits now need the new validator's votes.
+    h = net.live()[0].height()
+    assert v[3].terminate() == 0
+    load.wait_more(5)
+    sigs = last_block(v[0])["certificate"]["sigs"]
+    assert new.did in [s["validator"] for s in sigs], sigs
+    log("committed past height %d with %s voting" % (h, new.name))
+    net.start([v[3]])
+    load.wait_more(3)
+    acked = load.stop()
+    top, blocks = net.check_identical()
+    for height, block_id, _, b in blocks[1:]:
+        signers = [s["validator"] for s in b["certificate"]["sigs"]]
+        if height < effective:
+            assert new.did not in signers, (height, signers)
+    net.check_committed(acked)
+    net.check_mempools_drain()
 
 
 SCENARIOS = {
@@ -286,6 +363,7 @@ SCENARIOS = {
     "partition": (partition, {}),
     "wipe": (wipe, {"config": {("p2p", "sync_blocks_per_request"): "4"}}),
     "observer": (observer, {"observers": 1}),
+    "governance": (governance, {"observers": 1}),
 }
 
 if __name__ == "__main__":
