@@ -57,14 +57,13 @@ struct StoreOptions {
   // LevelDB memtable size; larger batches fewer level-0 files (a block of
   // 1,000 transactions writes about 3 MB, most of it state-tree nodes).
   size_t write_buffer_bytes = 32 << 20;
-  // LevelDB block cache for reads (state-tree nodes the tree's own cache
-  // does not hold).
-  size_t block_cache_bytes = 64 << 20;
-  // LevelDB table block size. Reads are point lookups of ~100-byte nodes:
-  // smaller blocks mean less to read and search per lookup.
-  size_t block_bytes = 2 << 10;
-  // LevelDB table file size; larger files mean fewer files to open.
-  size_t max_file_bytes = 4 << 20;
+  // LevelDB block cache for reads. (LevelDB maps table files into memory on
+  // 64-bit systems and then reads their blocks from the mapping, not this
+  // cache.)
+  size_t block_cache_bytes = 32 << 20;
+  // LevelDB table block size and table file size (LevelDB's defaults).
+  size_t block_bytes = 4 << 10;
+  size_t max_file_bytes = 2 << 20;
   // Snappy compression of tables. Off: most bytes are SHA-256 hashes, which
   // do not compress, and compressing costs CPU on every compaction.
   bool compress = false;
