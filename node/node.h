@@ -249,7 +249,8 @@ class Node : public api::NodeApi {
 
   // Head snapshot for readers.
   mutable std::mutex head_mu_;
-  Head head_;  // guarded by head_mu_
+  Head head_;                                 // guarded by head_mu_
+  std::vector<std::string> peers_connected_;  // DIDs, guarded by head_mu_
 
   // Recent committed blocks (readers and the loop).
   std::mutex recent_mu_;

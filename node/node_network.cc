@@ -190,6 +190,12 @@ void Node::announce_tip() {
 
 void Node::on_peer_state(const identity::PublicKey& peer, bool up) {
   log_line((up ? "connected to " : "lost the connection to ") + peer_name(peer));
+  {
+    std::vector<std::string> names;
+    for (const auto& key : p2p_->connected_peers()) names.push_back(peer_name(key));
+    std::lock_guard lock(head_mu_);
+    peers_connected_ = std::move(names);
+  }
   if (up) {
     p2p_->send(peer, encode_tip_frame(head().height));
   } else {

@@ -276,13 +276,23 @@ api::JsonReply Node::verify_presentation(std::string body) {
 
 api::JsonReply Node::status() {
   const Head h = head();
+  consensus::ValidatorSet set;
+  std::vector<std::string> peers;
+  {
+    std::lock_guard lock(head_mu_);
+    set = consensus_set_;
+    peers = peers_connected_;
+  }
   std::string validators = "[";
-  for (size_t i = 0; i < consensus_set_.validators().size(); ++i) {
-    const auto& v = consensus_set_.validators()[i];
+  for (size_t i = 0; i < set.validators().size(); ++i) {
+    const auto& v = set.validators()[i];
     if (i) validators += ",";
     validators += "{\"id\":\"" + v.id + "\",\"key\":\"" + to_hex(v.key) + "\"}";
   }
   validators += "]";
+  std::string connected = "[";
+  for (size_t i = 0; i < peers.size(); ++i) connected += (i ? ",\"" : "\"") + peers[i] + "\"";
+  connected += "]";
   std::string apps = "[";
   for (const auto& entry : apps_) apps += (apps.size() > 1 ? ",\"" : "\"") + entry.first + "\"";
   apps += "]";
@@ -290,9 +300,10 @@ api::JsonReply Node::status() {
          ",\"height\":" + std::to_string(h.height) + ",\"last_block_id\":\"" + to_hex(h.id) +
          "\",\"last_block_time\":" + std::to_string(h.time_ms) +
          ",\"mempool_size\":" + std::to_string(mempool_.size()) +
-         ",\"node\":" + api::json_quote(self_) + ",\"primary\":\"" +
-         consensus_set_.primary(h.view) + "\",\"validators\":" + validators +
-         ",\"view\":" + std::to_string(h.view) + "}";
+         ",\"node\":" + api::json_quote(self_) + ",\"peers_connected\":" + connected +
+         ",\"primary\":\"" + set.primary(h.view) + "\",\"role\":\"" +
+         (observer_ ? "observer" : (set.contains(self_) ? "validator" : "follower")) +
+         "\",\"validators\":" + validators + ",\"view\":" + std::to_string(h.view) + "}";
 }
 
 Status Node::ready() {
