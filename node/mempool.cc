@@ -54,6 +54,7 @@ Result<AddResult> Mempool::add(const ledger::Transaction& tx, uint64_t committed
                                              " transactions); retry in a moment");
   }
   if (it == senders_.end()) {
+    idle_.erase(tx.from());
     it = senders_.emplace(tx.from(), Sender{}).first;
     it->second.base = committed_next_nonce;
     it->second.cursor = committed_next_nonce;
@@ -80,8 +81,23 @@ bool Mempool::contains(const Hash32& id) const {
 std::optional<uint64_t> Mempool::known_base(const std::string& from) const {
   std::lock_guard lock(mu_);
   auto it = senders_.find(from);
-  if (it == senders_.end()) return std::nullopt;
-  return it->second.base;
+  if (it != senders_.end()) return it->second.base;
+  auto idle = idle_.find(from);
+  if (idle != idle_.end()) return idle->second.base;
+  return std::nullopt;
+}
+
+void Mempool::remember_idle(const std::string& from, uint64_t base) {
+  if (opts_.idle_senders_max == 0) return;
+  const uint64_t seq = ++idle_seq_;
+  idle_[from] = Idle{base, seq};
+  idle_order_.emplace_back(from, seq);
+  while (idle_.size() > opts_.idle_senders_max || idle_order_.size() > 2 * opts_.idle_senders_max) {
+    auto& [old, old_seq] = idle_order_.front();
+    auto e = idle_.find(old);
+    if (e != idle_.end() && e->second.seq == old_seq) idle_.erase(e);
+    idle_order_.pop_front();
+  }
 }
 
 void Mempool::remove(const Hash32& id, Rejection reason) {
@@ -132,6 +148,7 @@ std::vector<ledger::Transaction> Mempool::take_batch(size_t max_txs, size_t max_
     Sender& s = it->second;
     s.queued = false;
     if (s.txs.empty() && s.cursor == s.base) {
+      remember_idle(from, s.base);
       senders_.erase(it);
       continue;
     }
@@ -184,7 +201,11 @@ std::vector<Mempool::Evicted> Mempool::on_commit(std::span<const ledger::Transac
   for (const auto& tx : txs) in_block.emplace(tx.id(), true);
   for (const auto& [from, n] : next) {
     auto it = senders_.find(from);
-    if (it == senders_.end()) continue;
+    if (it == senders_.end()) {
+      auto idle = idle_.find(from);
+      if (idle != idle_.end()) idle->second.base = std::max(idle->second.base, n);
+      continue;
+    }
     Sender& s = it->second;
     s.base = std::max(s.base, n);
     while (!s.txs.empty() && s.txs.begin()->first < s.base) {
@@ -206,6 +227,7 @@ std::vector<Mempool::Evicted> Mempool::on_commit(std::span<const ledger::Transac
     Sender& s = it->second;
     s.cursor = s.base;
     if (s.txs.empty() && !s.queued) {
+      remember_idle(it->first, s.base);
       it = senders_.erase(it);
       continue;
     }

@@ -52,6 +52,9 @@ struct MempoolOptions {
   size_t sender_txs_max = 1000;       // pending per sender; also how far a nonce may run ahead
   size_t tx_bytes_max = 64 * 1024;    // admission cap; only tightens genesis tx_bytes_max
   size_t rejected_kept_max = 100000;  // rejection reasons remembered
+  // Next committed nonces remembered for senders with nothing pending, so
+  // admitting their next transaction needs no state read (oldest forgotten).
+  size_t idle_senders_max = 100000;
 };
 
 enum class AddResult { kAdded, kDuplicate };
@@ -80,8 +83,11 @@ class Mempool {
   uint64_t commit_epoch() const;
 
   bool contains(const Hash32& id) const;
-  // The next committed nonce the pool tracks for `from`, nullopt if it holds
-  // nothing from that sender (then the caller reads committed state).
+  // The next committed nonce the pool tracks for `from`, nullopt if it knows
+  // nothing of that sender (then the caller reads committed state). Besides
+  // the senders with pending transactions, the pool remembers the next nonce
+  // of up to idle_senders_max senders whose transactions all committed
+  // (on_commit keeps it exact for every block it is given).
   std::optional<uint64_t> known_base(const std::string& from) const;
   // Drops the pending transaction `id` (a proposer left it out of a block)
   // and remembers `reason` for it. No-op if absent.
@@ -132,6 +138,8 @@ class Mempool {
   };
 
   void queue_if_ready(const std::string& from, Sender& s);
+  // A sender leaves senders_: remember its next nonce.
+  void remember_idle(const std::string& from, uint64_t base);
   void remember_rejected(const Hash32& id, Rejection reason);
 
   const MempoolOptions opts_;
@@ -146,6 +154,15 @@ class Mempool {
   uint64_t epoch_ = 0;
   std::unordered_map<Hash32, Rejection, ledger::Hash32Hasher> rejected_;
   std::deque<Hash32> rejected_order_;
+  // Idle senders: next nonce and the sequence number of its idle_order_ entry
+  // (an older entry of the same sender is skipped when it reaches the front).
+  struct Idle {
+    uint64_t base = 0;
+    uint64_t seq = 0;
+  };
+  std::unordered_map<std::string, Idle> idle_;
+  std::deque<std::pair<std::string, uint64_t>> idle_order_;
+  uint64_t idle_seq_ = 0;
 };
 
 }  // namespace imi::node

@@ -211,3 +211,40 @@ TEST_CASE("a nonce read before a commit is refused as stale for a sender the poo
 
 }  // namespace
 }  // namespace imi::node
+
+namespace imi::node {
+namespace {
+
+TEST_CASE("a sender whose transactions all committed keeps its next nonce (no state read)") {
+  MempoolOptions o = small();
+  o.idle_senders_max = 2;
+  Mempool m(o);
+  auto a = key(1), b = key(2), c = key(3);
+  CHECK(!m.known_base(a.did()));  // never seen: the caller reads committed state
+  REQUIRE(m.add(tx(a, 0), 0));
+  REQUIRE(m.add(tx(a, 1), 0));
+  m.on_commit(m.take_batch(10, 1 << 20));
+  CHECK(m.size() == 0);
+  REQUIRE(m.known_base(a.did()));
+  CHECK(*m.known_base(a.did()) == 2);
+  // A block from elsewhere uses a's nonce 2: the remembered nonce follows.
+  std::vector<ledger::Transaction> foreign{tx(a, 2, "elsewhere")};
+  m.on_commit(foreign);
+  CHECK(*m.known_base(a.did()) == 3);
+  // Admitting again with the remembered nonce works; the old one is used.
+  CHECK(m.add(tx(a, 2, "late"), *m.known_base(a.did())).status().code() == "tx.nonce_used");
+  REQUIRE(m.add(tx(a, 3), *m.known_base(a.did())));
+  m.on_commit(m.take_batch(10, 1 << 20));
+  CHECK(*m.known_base(a.did()) == 4);
+  // Bounded: two more idle senders push out the oldest.
+  for (const auto* k : {&b, &c}) {
+    REQUIRE(m.add(tx(*k, 0), 0));
+    m.on_commit(m.take_batch(10, 1 << 20));
+  }
+  CHECK(!m.known_base(a.did()));
+  CHECK(*m.known_base(b.did()) == 1);
+  CHECK(*m.known_base(c.did()) == 1);
+}
+
+}  // namespace
+}  // namespace imi::node
