@@ -79,12 +79,13 @@ int run_testnet(const Ctx& ctx, const node::CliArgs& a) {
   std::printf("created a %zu-validator network \"%s\" in %s (manifest: %s/%s)\n\n", o.validators,
               o.chain_id.c_str(), o.out.c_str(), o.out.c_str(),
               std::string(node::kTestnetManifestFile).c_str());
+  const char* where = o.hosts.empty() ? "" : "   (on its host, once copied there)";
   for (const node::TestnetNode& n : *nodes) {
     std::printf(
         "%s (%s)\n  did:   %s\n  key:   %s\n  api:   %s\n  p2p:   %s\n  start: imid start --home "
-        "%s\n",
+        "%s%s\n",
         n.name.c_str(), n.observer ? "observer" : "validator", n.did.c_str(), n.key_hex.c_str(),
-        n.api_url.c_str(), n.p2p_address.c_str(), n.home.c_str());
+        n.api_url.c_str(), n.p2p_address.c_str(), n.home.c_str(), where);
   }
   std::printf(
       "\nEach home holds its keystore password in `password` (mode 0600).%s\n"

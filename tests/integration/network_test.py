@@ -7,6 +7,7 @@ acknowledged as committed is committed at the same place on every node.
 
 usage: network_test.py IMID IMI SCENARIO
 scenarios: testnet_cli primary_crash replica_restart stall partition wipe observer governance
+           status_under_load
 """
 
 import json
@@ -15,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -283,6 +285,7 @@ def observer(net):
         assert obs.did not in [s["validator"] for s in b["certificate"]["sigs"]]
     st = obs.status()
     assert obs.did not in [v["id"] for v in st["validators"]]
+    assert st["role"] == "observer", st
     net.check_committed(acked)
     net.check_mempools_drain()
     # Killed and restarted, it catches up again.
@@ -322,6 +325,7 @@ def governance(net):
     load = Load(net)
     load.wait_more(5)
     v = net.validators
+    assert new.status()["role"] == "follower", new.status()
     action = {"type": "add_validator", "id": new.did, "key": new.key_hex}
     proposal = imi_tx(net, v[0], v[0], "propose", {"action": action})["id"]
     imi_tx(net, v[1], v[1], "approve", {"proposal": proposal})
@@ -337,6 +341,7 @@ def governance(net):
     net.wait_height(effective + 3, [new])
     status = v[0].status()
     assert new.did in [x["id"] for x in status["validators"]], status["validators"]
+    assert new.status()["role"] == "validator", new.status()
     # One of the original four down: the other three are below the quorum of 4
     # (of 5), so commits now need the new validator's votes.
     h = net.live()[0].height()
@@ -357,6 +362,41 @@ def governance(net):
     net.check_mempools_drain()
 
 
+def status_under_load(net):
+    """GET /v1/status answers valid JSON on every node while blocks commit
+    (regression: status() read the validator set while the loop replaced it
+    after each commit, and a node died of std::length_error / bad_alloc)."""
+    net.start()
+    load = Load(net, threads=3)
+    answers = []
+    errors = []
+
+    def poll(node):
+        end = time.time() + 8
+        while time.time() < end and not errors:
+            try:
+                code, _, data = node.request("GET", "/v1/status", timeout=10)
+                st = json.loads(data)
+                assert code == 200 and st["chain"] == net.chain, (code, data[:200])
+                answers.append(st["height"])
+            except Exception as e:  # noqa: BLE001 - reported below with the node
+                errors.append((node.name, repr(e)[:300]))
+
+    pollers = [threading.Thread(target=poll, args=(n,)) for n in net.nodes for _ in range(2)]
+    for t in pollers:
+        t.start()
+    for t in pollers:
+        t.join()
+    acked = load.stop()
+    net.check_alive()
+    assert not errors, errors[:5]
+    assert len(acked) > 0 and max(answers) > 0
+    log("%d status answers, %d commits" % (len(answers), len(acked)))
+    net.check_identical()
+    net.check_committed(acked)
+    net.check_mempools_drain()
+
+
 SCENARIOS = {
     "primary_crash": (primary_crash, {}),
     "replica_restart": (replica_restart, {}),
@@ -365,6 +405,7 @@ SCENARIOS = {
     "wipe": (wipe, {"config": {("p2p", "sync_blocks_per_request"): "4"}}),
     "observer": (observer, {"observers": 1}),
     "governance": (governance, {"observers": 1}),
+    "status_under_load": (status_under_load, {}),
 }
 
 if __name__ == "__main__":
