@@ -47,8 +47,19 @@ constexpr uint64_t kStallLogIntervalMs = 5000;
 
 void Node::queue_gossip(const ledger::Transaction& tx) {
   if (!gossip_enabled_) return;
-  std::lock_guard lock(gossip_mu_);
-  gossip_out_.push_back(tx.canonical());
+  bool first;
+  {
+    std::lock_guard lock(gossip_mu_);
+    first = gossip_out_.empty();
+    gossip_out_.push_back(tx.canonical());
+  }
+  // The first transaction of a batch asks the loop to send at once (no tick
+  // of delay for a lone transaction); under load the ones admitted while
+  // that post waits go in the same frame.
+  if (first)
+    asio::post(loop_, [this] {
+      if (!failed_ && !loop_closing_ && p2p_) flush_gossip();
+    });
 }
 
 std::string Node::peer_name(const identity::PublicKey& key) const {
@@ -308,9 +319,7 @@ Status Node::apply_synced(const SyncedBlock& b) {
   return Status::ok();
 }
 
-void Node::network_tick() {
-  const uint64_t now = now_ms();
-  // 1. Gossip what was admitted here since the last tick, in few frames.
+void Node::flush_gossip() {
   std::vector<std::string> out;
   {
     std::lock_guard lock(gossip_mu_);
@@ -334,6 +343,12 @@ void Node::network_tick() {
     }
     flush();
   }
+}
+
+void Node::network_tick() {
+  const uint64_t now = now_ms();
+  // 1. Gossip anything a post has not sent yet.
+  flush_gossip();
   // 2. Tell peers where we are now and then (tips are also sent on commit).
   if (now - last_tip_sent_ms_ >= kTipIntervalMs) announce_tip();
   // 3. Fetch certified blocks when behind.
