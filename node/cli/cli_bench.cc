@@ -273,7 +273,10 @@ int run_bench(const Ctx& ctx, const node::CliArgs& a) {
     return fail(kExitUsage, "--mix is anchor, identity or mixed");
 
   const double window = o.warmup_s + o.seconds;
-  auto txs_default = o.rate > 0 ? std::ceil(o.rate * window * 1.05) + 100 : window * 15000;
+  // Enough for the window at the offered rate, else at 15,000 tx/s (the
+  // one-validator target), or 1,000 tx/s per unresolved slot when that is less.
+  const double per_s = std::min(15000.0, 1000.0 * static_cast<double>(o.concurrency));
+  auto txs_default = o.rate > 0 ? std::ceil(o.rate * window * 1.05) + 100 : window * per_s;
   auto txs = number(a, "--txs", txs_default, 1, 1e8);
   if (!txs) return fail(kExitUsage, txs.status().message());
   const size_t total = static_cast<size_t>(*txs);
