@@ -239,7 +239,7 @@ Result<std::pair<Block, ExecutedBlock>> Executor::make_genesis(const Genesis& ge
 }
 
 Status Executor::commit(Store& store, const Block& block, const CommitCertificate* cert,
-                        const ExecutedBlock& executed) {
+                        const ExecutedBlock& executed, bool sync) {
   const BlockHeader& h = block.header();
   if (executed.context.height != h.height || executed.state_root != h.state_root ||
       executed.results_root != h.results_root || executed.txs.size() != block.txs().size()) {
@@ -264,6 +264,7 @@ Status Executor::commit(Store& store, const Block& block, const CommitCertificat
   for (const auto& r : executed.results) c.result_json.push_back(r.canonical());
   executed.new_nodes.write_to(c.state_writes);
   LevelDbNodeStore::put_root(c.state_writes, h.height, executed.state_root);
+  c.sync = sync;
   return store.commit_block(c);
 }
 

@@ -116,8 +116,9 @@ class Executor {
   // everything `executed` changes, in one synced batch (Store::commit_block),
   // with the state root recorded for the block's height. Errors as
   // Store::commit_block, or exec.mismatch if `executed` is not this block's.
+  // `sync` false: see BlockCommit::sync (block sync only).
   Status commit(Store& store, const Block& block, const CommitCertificate* cert,
-                const ExecutedBlock& executed);
+                const ExecutedBlock& executed, bool sync = true);
 
   // Reads at a committed root.
   Result<std::optional<std::string>> get(const Hash32& root, std::string_view app,

@@ -211,7 +211,7 @@ Status Store::commit_block(const BlockCommit& c) {
   batch.Put(kHeadKey, encode_head(next));  // last: the record that says the block is whole
 
   leveldb::WriteOptions wo;
-  wo.sync = true;
+  wo.sync = c.sync;
   leveldb::Status s = db_->Write(wo, &batch);
   if (!s.ok()) {
     failed_ = true;

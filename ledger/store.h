@@ -92,6 +92,11 @@ struct BlockCommit {
   std::vector<std::string> result_json;  // one per transaction, same order
   // State-tree nodes to persist; every key must start with kStatePrefix.
   leveldb::WriteBatch state_writes;
+  // false: written without waiting for the disk (block sync applying a run
+  // of certified blocks it can fetch again). The batch is still all or
+  // nothing; a crash may lose the unsynced tail of blocks, never half of one,
+  // and the next synced write makes every earlier one durable.
+  bool sync = true;
 };
 
 class Store {

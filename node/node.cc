@@ -512,8 +512,8 @@ Status Node::commit(const consensus::Committed& c) {
 
 Status Node::commit_executed(std::shared_ptr<const ledger::Block> block,
                              const ledger::CommitCertificate& cert, ledger::ExecutedBlock executed,
-                             std::chrono::steady_clock::time_point cut_at) {
-  IMI_RETURN_IF_ERROR(executor_->commit(*store_, *block, &cert, executed));
+                             std::chrono::steady_clock::time_point cut_at, bool sync) {
+  IMI_RETURN_IF_ERROR(executor_->commit(*store_, *block, &cert, executed, sync));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - cut_at).count();
   const uint64_t height = block->header().height;

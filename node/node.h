@@ -132,9 +132,10 @@ class Node : public api::NodeApi {
   Status commit(const consensus::Committed& committed);
   // Persists a block executed on head_root_ with its certificate and
   // publishes it (head, recent blocks, watchers, mempool).
+  // `sync` false only for block sync in the middle of a run of blocks.
   Status commit_executed(std::shared_ptr<const ledger::Block> block,
                          const ledger::CommitCertificate& cert, ledger::ExecutedBlock executed,
-                         std::chrono::steady_clock::time_point cut_at);
+                         std::chrono::steady_clock::time_point cut_at, bool sync = true);
   // Checks a proposed block (decoded, of the chain, at the expected height on
   // the head, signatures) and executes it; nullopt with the reason logged
   // if it is not valid.

@@ -255,6 +255,37 @@ TEST_CASE("a commit that returned survives a crash right after it") {
   check_exactly(**s, 29, 31);
 }
 
+TEST_CASE("unsynced commits (block sync) lose at most a whole tail; a synced one keeps all") {
+  TempDir dir;
+  FaultInjectionEnv env;
+  {
+    auto s = Store::open(dir.path(), small_options(&env));
+    REQUIRE(s.is_ok());
+    for (uint64_t h = 0; h <= 5; ++h) {
+      BlockCommit c = make_commit(h);
+      c.sync = h == 0 || h == 3;  // 3 synced: 0..3 durable; 4 and 5 may vanish
+      REQUIRE((*s)->commit_block(c).is_ok());
+    }
+    env.crash_now();
+  }
+  REQUIRE(env.drop_unsynced_data(0).is_ok());
+  {
+    auto s = Store::open(dir.path(), small_options(&env));
+    REQUIRE(s.is_ok());
+    check_exactly(**s, 3, 6);  // never half of block 4
+    BlockCommit c = make_commit(4);
+    c.sync = false;
+    REQUIRE((*s)->commit_block(c).is_ok());
+    c = make_commit(5);  // synced: makes 4 durable too
+    REQUIRE((*s)->commit_block(c).is_ok());
+    env.crash_now();
+  }
+  REQUIRE(env.drop_unsynced_data(0).is_ok());
+  auto s = Store::open(dir.path(), small_options(&env));
+  REQUIRE(s.is_ok());
+  check_exactly(**s, 5, 6);
+}
+
 TEST_CASE("a crash at any write reopens at the last whole block") {
   constexpr int64_t kBlocks = 40;
   // Count the appends a clean run makes, then crash at points spread over it.
