@@ -32,8 +32,9 @@ const char* kUsageHead =
     "usage: imi [--node URL] [--json] COMMAND ...\n"
     "  key new --out FILE            create a key in an encrypted keystore file\n"
     "  key show FILE                 print a keystore's DID and public key\n"
-    "  tx send --app A --op O --args JSON --key FILE [--wait] [--nonce N]\n"
-    "                                sign and submit a transaction (nonce read from the node)\n"
+    "  tx send --app A --op O --args JSON --key FILE [--wait] [--nonce N] [--from DID]\n"
+    "                                sign and submit a transaction (nonce read from the node;\n"
+    "                                --from: the account, when KEY is a rotated or recovered key)\n"
     "  tx get ID                     a transaction's status, result and inclusion proof\n"
     "  block get HEIGHT              a block with its header, id and commit certificate\n"
     "  status                        chain id, height, view, validators\n"
@@ -121,7 +122,7 @@ int show_tx(const Ctx& ctx, const std::string& body) {
 // Builds, signs and submits a transaction; prints the outcome.
 int send_tx(const Ctx& ctx, const std::string& key_file, const std::string& app,
             const std::string& op, const std::string& args_json, bool wait,
-            const std::string& nonce_opt) {
+            const std::string& nonce_opt, const std::string& from_opt = {}) {
   auto pw = password(ctx);
   if (!pw) return fail(kExitLocal, pw.status().message());
   auto key = identity::load_keystore(key_file, *pw);
@@ -139,7 +140,7 @@ int send_tx(const Ctx& ctx, const std::string& key_file, const std::string& app,
   if (!nonce_opt.empty()) {
     nonce = std::strtoull(nonce_opt.c_str(), nullptr, 10);
   } else {
-    auto acct = http(ctx, "GET", "/v1/state/account/" + key->did());
+    auto acct = http(ctx, "GET", "/v1/state/account/" + (from_opt.empty() ? key->did() : from_opt));
     if (!acct) return fail(kExitUnreachable, acct.status().message());
     if (acct->status != 200) return report_problem(*acct);
     auto d = parse(acct->body);
@@ -147,7 +148,9 @@ int send_tx(const Ctx& ctx, const std::string& key_file, const std::string& app,
         d["value"]["nonce"].IsUint64())
       nonce = d["value"]["nonce"].GetUint64();
   }
-  auto tx = ledger::make_transaction(*key, chain, nonce, app, op, *args);
+  auto tx = from_opt.empty()
+                ? ledger::make_transaction(*key, chain, nonce, app, op, *args)
+                : ledger::make_transaction_from(*key, from_opt, chain, nonce, app, op, *args);
   if (!tx) return fail(kExitUsage, tx.status().to_string());
   auto r = http(ctx, "POST", wait ? "/v1/txs?wait=commit" : "/v1/txs", tx->canonical(), 60);
   if (!r) return fail(kExitUnreachable, r.status().message());
@@ -168,7 +171,7 @@ int cmd_tx(const Ctx& ctx, const node::CliArgs& a) {
     for (const char* need : {"--app", "--op", "--key"})
       if (a.get(need).empty()) return fail(kExitUsage, std::string("tx send needs ") + need);
     return send_tx(ctx, a.get("--key"), a.get("--app"), a.get("--op"), a.get("--args", "{}"),
-                   a.has("--wait"), a.get("--nonce"));
+                   a.has("--wait"), a.get("--nonce"), a.get("--from"));
   }
   if (a.positional.size() == 3 && a.positional[1] == "get") {
     if (!imi::is_lower_hex(a.positional[2], 64))
@@ -260,8 +263,9 @@ std::string usage_text() {
 int main(int argc, char** argv) {
   if (sodium_init() < 0) return fail(kExitLocal, "libsodium failed to initialise");
   std::vector<std::string> raw(argv + 1, argv + argc);
-  std::set<std::string> value_options = {"--node", "--app",  "--op",    "--args",         "--key",
-                                         "--out",  "--note", "--nonce", "--password-file"};
+  std::set<std::string> value_options = {"--node",          "--app", "--op",   "--args",
+                                         "--key",           "--out", "--note", "--nonce",
+                                         "--password-file", "--from"};
   std::set<std::string> flags = {"--json", "--wait", "--help"};
   const std::vector<Command> extra = extra_commands();
   for (const Command& c : extra) {

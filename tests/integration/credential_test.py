@@ -233,6 +233,15 @@ def test_credentials():
                "--holder-key", alice_new[2], "--claims", jcs({"name": NAME}), "--status-list",
                "residents", "--out", cred3)
         cli.verify(cli.present(cred3, alice_new[0], "alice3.pres", disclose="name"))
+        # The new key sends for alice's account with `imi tx send --from`; the
+        # removed key can no longer send at all.
+        out = cli.json("tx", "send", "--app", "anchor", "--op", "anchor", "--args",
+                       jcs({"hash": "ab" * 32}), "--key", alice_new[0], "--from", alice[1],
+                       "--wait")
+        assert out["status"] == "committed" and out["result"]["code"] == 0, out
+        code, out, err = cli.run("tx", "send", "--app", "anchor", "--op", "anchor", "--args",
+                                 jcs({"hash": "cd" * 32}), "--key", alice[0], "--wait")
+        assert code == 1 and "key_not_current" in out + err, (code, out, err)
 
         # Lost phone: a registrar freezes bob at once; two registrars recover him
         # with a new key; the credential bound to his old key then fails.
