@@ -6,7 +6,8 @@ submitting, then checks that all nodes hold identical blocks and state roots
 acknowledged as committed is committed at the same place on every node.
 
 usage: network_test.py IMID IMI SCENARIO
-scenarios: testnet_cli primary_crash replica_restart stall partition wipe observer governance
+scenarios: testnet_cli primary_crash replica_restart stall partition partition_tx wipe
+           observer governance
            status_under_load
 """
 
@@ -243,6 +244,46 @@ def partition(net):
     net.check_mempools_drain()
 
 
+def partition_tx(net):
+    """A transaction a cut-off node admitted (202) reaches the others once the
+    node is healed, and commits everywhere; the healed node takes part again."""
+    net.start()
+    n0 = net.validators[0]
+    code, _, st = n0.submit(imilib.make_tx(imilib.Key(), net.chain, 0), wait=True)
+    assert code == 200 and st["status"] == "committed", (code, st)
+    net.cut(n0)
+    time.sleep(1.0)  # twice the view timeout, cut off
+    tx = imilib.make_tx(imilib.Key(), net.chain, 0)
+    code, _, st = n0.submit(tx)
+    assert code == 202, (code, st)
+    log("%s admitted %s while cut off; heal" % (n0.name, st["id"][:16]))
+    net.heal(n0)
+    deadline = time.time() + 30
+    while True:
+        code, _, data = net.validators[1].request("GET", "/v1/txs/" + imilib.tx_id(tx))
+        if code == 200 and json.loads(data)["status"] == "committed":
+            break
+        assert time.time() < deadline, (
+            "the transaction admitted by %s while cut off did not commit within 30 s of the "
+            "heal (on %s: %d %s; %s: mempool %d, view %d)"
+            % (n0.name, net.validators[1].name, code, data[:80], n0.name,
+               n0.status()["mempool_size"], n0.status()["view"]))
+        time.sleep(0.2)
+    st = json.loads(data)
+    acked = {st["id"]: (st["height"], st["block_id"])}
+    # And the healed node votes again: with another validator down it is needed.
+    load = Load(net)
+    load.wait_more(3)
+    other = net.validators[1]
+    other.kill9()
+    load.wait_more(5)
+    other.start()
+    acked.update(load.stop())
+    net.check_identical()
+    net.check_committed(acked)
+    net.check_mempools_drain()
+
+
 def wipe(net):
     """Stop a replica, delete its data directory, restart: it syncs from scratch
     (in several requests: sync_blocks_per_request = 4)."""
@@ -402,6 +443,7 @@ SCENARIOS = {
     "replica_restart": (replica_restart, {}),
     "stall": (stall, {}),
     "partition": (partition, {}),
+    "partition_tx": (partition_tx, {}),
     "wipe": (wipe, {"config": {("p2p", "sync_blocks_per_request"): "4"}}),
     "observer": (observer, {"observers": 1}),
     "governance": (governance, {"observers": 1}),

@@ -3,8 +3,8 @@
 # scenario; each starts its own network on free loopback ports, injects one
 # fault under load and checks identical blocks, state roots and acknowledged
 # transactions on every node. `testnet_cli` checks the generator itself.
-set(imi_network_scenarios testnet_cli primary_crash replica_restart stall partition wipe observer
-                           governance status_under_load)
+set(imi_network_scenarios testnet_cli primary_crash replica_restart stall partition partition_tx wipe
+                           observer governance status_under_load)
 foreach(scenario ${imi_network_scenarios})
   add_test(NAME integration/network_${scenario}
            COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/network_test.py $<TARGET_FILE:imid>
