@@ -37,6 +37,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -269,6 +270,19 @@ class Node : public api::NodeApi {
   std::atomic<bool> gossip_enabled_{false};
   std::mutex gossip_mu_;
   std::vector<std::string> gossip_out_;  // guarded by gossip_mu_
+  // Transactions admitted here (not gossiped to us), kept while pending so a
+  // peer that was cut off or restarted gets them again (node_network.cc).
+  struct LocalTx {
+    uint64_t admitted_ms = 0;
+    Hash32 id{};
+    std::string canonical;
+  };
+  std::deque<LocalTx> local_txs_;  // guarded by gossip_mu_, oldest first
+  static constexpr size_t kLocalTxsMax = 200000;
+  uint64_t last_regossip_ms_ = 0;  // loop thread
+  // Sends `to` (or every validator if null) the local transactions still
+  // pending and admitted before `older_than_ms`, at most `max` of them.
+  void resend_local_txs(const identity::PublicKey* to, uint64_t older_than_ms, size_t max);
 
   // wait=commit watchers.
   std::mutex watch_mu_;

@@ -52,6 +52,8 @@ void Node::queue_gossip(const ledger::Transaction& tx) {
     std::lock_guard lock(gossip_mu_);
     first = gossip_out_.empty();
     gossip_out_.push_back(tx.canonical());
+    local_txs_.push_back(LocalTx{now_ms(), tx.id(), tx.canonical()});
+    if (local_txs_.size() > kLocalTxsMax) local_txs_.pop_front();
   }
   // The first transaction of a batch asks the loop to send at once (no tick
   // of delay for a lone transaction); under load the ones admitted while
@@ -209,6 +211,8 @@ void Node::on_peer_state(const identity::PublicKey& peer, bool up) {
   }
   if (up) {
     p2p_->send(peer, encode_tip_frame(head().height));
+    // It may have missed what was admitted here while it was away.
+    if (key_names_.count(peer)) resend_local_txs(&peer, now_ms(), kTxsPerFrameMax);
   } else {
     sync_.on_disconnect(peer);
   }
@@ -355,10 +359,38 @@ void Node::flush_gossip() {
   }
 }
 
+void Node::resend_local_txs(const identity::PublicKey* to, uint64_t older_than_ms, size_t max) {
+  std::vector<std::string> batch;
+  {
+    std::lock_guard lock(gossip_mu_);
+    // Forget what committed or was rejected (oldest first, so stop early).
+    while (!local_txs_.empty() && !mempool_.contains(local_txs_.front().id)) local_txs_.pop_front();
+    for (const LocalTx& t : local_txs_) {
+      if (batch.size() >= max || t.admitted_ms >= older_than_ms) break;
+      if (mempool_.contains(t.id)) batch.push_back(t.canonical);
+    }
+  }
+  if (batch.empty()) return;
+  const Bytes frame = encode_txs_frame(batch);
+  if (to != nullptr) {
+    p2p_->send(*to, frame);
+    return;
+  }
+  for (const auto& [id, key] : validator_keys_)
+    if (id != self_) p2p_->send(key, frame);
+}
+
 void Node::network_tick() {
   const uint64_t now = now_ms();
-  // 1. Gossip anything a post has not sent yet.
+  // 1. Gossip anything a post has not sent yet; every view timeout, gossip
+  //    again what was admitted here and still waits after two of them (a
+  //    frame lost while a peer was cut off or restarting).
   flush_gossip();
+  const uint64_t regossip_ms = std::max<uint64_t>(1000, home_.config.view_timeout_ms);
+  if (now - last_regossip_ms_ >= regossip_ms) {
+    last_regossip_ms_ = now;
+    resend_local_txs(nullptr, now - 2 * regossip_ms, 5000);
+  }
   // 2. Tell peers where we are now and then (tips are also sent on commit).
   if (now - last_tip_sent_ms_ >= kTipIntervalMs) announce_tip();
   // 3. Fetch certified blocks when behind.
