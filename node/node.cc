@@ -17,6 +17,7 @@
 #include "apps/governance.h"
 #include "apps/identity_registry.h"
 #include "ledger/executor_account.h"
+#include "node/consensus_convert.h"
 #include "node/evidence_log.h"
 
 namespace imi::node {
@@ -29,25 +30,6 @@ uint64_t wall_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
-}
-
-consensus::CommitCertificate to_consensus_cert(const ledger::CommitCertificate& c) {
-  consensus::CommitCertificate out;
-  out.height = c.height;
-  out.view = c.view;
-  out.block = c.block;
-  for (const auto& s : c.sigs) out.sigs.push_back(consensus::SigEntry{s.validator, s.sig});
-  return out;
-}
-
-ledger::CommitCertificate to_ledger_cert(const consensus::CommitCertificate& c) {
-  ledger::CommitCertificate out;
-  out.height = c.height;
-  out.view = c.view;
-  out.block = c.block;
-  for (const auto& s : c.sigs) out.sigs.push_back(ledger::CommitSig{s.validator, s.sig});
-  out.sort_sigs();
-  return out;
 }
 
 void log_line(const std::string& s) { std::fprintf(stderr, "imid: %s\n", s.c_str()); }

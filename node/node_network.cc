@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "apps/governance.h"
+#include "node/consensus_convert.h"
 #include "node/node.h"
 
 namespace imi::node {
@@ -22,21 +23,6 @@ uint64_t now_ms() {
 }
 
 void log_line(const std::string& s) { std::fprintf(stderr, "imid: %s\n", s.c_str()); }
-
-Result<consensus::ValidatorSet> to_consensus(const ledger::ValidatorSet& set) {
-  std::vector<consensus::Validator> vs;
-  for (const auto& v : set.validators()) vs.push_back(consensus::Validator{v.id, v.key});
-  return consensus::ValidatorSet::create(std::move(vs));
-}
-
-consensus::CommitCertificate cert_for_engine(const ledger::CommitCertificate& c) {
-  consensus::CommitCertificate out;
-  out.height = c.height;
-  out.view = c.view;
-  out.block = c.block;
-  for (const auto& s : c.sigs) out.sigs.push_back(consensus::SigEntry{s.validator, s.sig});
-  return out;
-}
 
 // Gossip frames stay well below the transport's frame cap.
 constexpr size_t kGossipFrameBytesMax = 4 * 1024 * 1024;
@@ -77,11 +63,11 @@ Status Node::refresh_validator_sets() {
   if (!now_set) return now_set.status();
   auto later = apps::validator_set_at(*reader, h.height + 2);
   if (!later) return later.status();
-  auto cs_now = to_consensus(*now_set);
+  auto cs_now = to_consensus_set(*now_set);
   if (!cs_now) return cs_now.status();
   std::optional<consensus::ValidatorSet> cs_next;
   if (later->hash() != now_set->hash()) {
-    auto n = to_consensus(*later);
+    auto n = to_consensus_set(*later);
     if (!n) return n.status();
     cs_next = std::move(*n);
   }
@@ -323,7 +309,7 @@ Status Node::apply_synced(const SyncedBlock& b) {
     return s;
   }
   if (engine_) {
-    auto ready = engine_->on_synced_block(cert_for_engine(*cert), block_time);
+    auto ready = engine_->on_synced_block(to_consensus_cert(*cert), block_time);
     if (!ready) {
       fail(ready.status());
       return ready.status();
