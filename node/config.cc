@@ -188,8 +188,7 @@ const std::vector<Key>& keys() {
             c.observer = v == "observer";
             return {};
           }},
-      Key{"p2p", "listen",
-          "Address where other validators connect (HOST:PORT). Empty: dial only.",
+      Key{"p2p", "listen", "Address where other validators connect (HOST:PORT). Empty: dial only.",
           [](const NodeConfig& c) -> std::string {
             if (!c.p2p_listen_enabled) return {};
             const std::string& h = c.p2p_listen_host;

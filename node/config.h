@@ -64,9 +64,9 @@ struct NodeConfig {
   bool p2p_listen_enabled = true;  // listen = "" disables listening (dial only)
   std::string p2p_listen_host = "127.0.0.1";
   uint16_t p2p_listen_port = 26656;
-  std::vector<PeerAddress> peers;            // peers to dial (validators, observers)
-  std::vector<std::string> observer_keys;    // hex keys of observers admitted besides validators
-  size_t sync_blocks_per_request = 64;       // block sync: blocks asked of one peer at once
+  std::vector<PeerAddress> peers;          // peers to dial (validators, observers)
+  std::vector<std::string> observer_keys;  // hex keys of observers admitted besides validators
+  size_t sync_blocks_per_request = 64;     // block sync: blocks asked of one peer at once
 
   // The defaults as `imid init` writes them.
   static NodeConfig defaults();

@@ -40,7 +40,10 @@ TEST_CASE("p2p peers, observers and the node role round-trip") {
   CHECK(c.p2p_listen_enabled);
   c.observer = true;
   c.p2p_listen_port = 27000;
-  c.peers = {PeerAddress{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "10.0.0.2", 26656}, PeerAddress{"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "::1", 26657}};
+  c.peers = {PeerAddress{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                         "10.0.0.2", 26656},
+             PeerAddress{"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "::1",
+                         26657}};
   c.observer_keys = {"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"};
   auto back = parse_config(render_config(c));
   REQUIRE(back);
@@ -53,9 +56,15 @@ TEST_CASE("p2p peers, observers and the node role round-trip") {
   REQUIRE(dial_only);
   CHECK(!dial_only->p2p_listen_enabled);
   CHECK(parse_config("[node]\nrole = leader\n").status().code() == "config.bad_value");
-  CHECK(parse_config("[p2p]\npeers = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@nohost\n").status().code() == "config.bad_value");
+  CHECK(parse_config("[p2p]\npeers = "
+                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@nohost\n")
+            .status()
+            .code() == "config.bad_value");
   CHECK(parse_config("[p2p]\npeers = ABC@1.2.3.4:5\n").status().code() == "config.bad_value");
-  CHECK(parse_config("[p2p]\nobservers = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n").status().code() == "config.bad_value");
+  CHECK(parse_config(
+            "[p2p]\nobservers = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n")
+            .status()
+            .code() == "config.bad_value");
 }
 
 TEST_CASE("a file may name only what it changes") {
