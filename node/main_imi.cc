@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -131,36 +132,18 @@ int send_tx(const Ctx& ctx, const std::string& key_file, const std::string& app,
   if (!args) return fail(kExitUsage, "--args is not strict JSON: " + args.status().message());
   if (!args->IsObject()) return fail(kExitUsage, "--args must be a JSON object, e.g. '{}'");
 
-  auto st = http(ctx, "GET", "/v1/status");
-  if (!st) return fail(kExitUnreachable, st.status().message());
-  if (st->status != 200) return report_problem(*st);
-  const std::string chain = str(parse(st->body), "chain");
-
-  uint64_t nonce = 0;
-  if (!nonce_opt.empty()) {
-    nonce = std::strtoull(nonce_opt.c_str(), nullptr, 10);
-  } else {
-    auto acct = http(ctx, "GET", "/v1/state/account/" + (from_opt.empty() ? key->did() : from_opt));
-    if (!acct) return fail(kExitUnreachable, acct.status().message());
-    if (acct->status != 200) return report_problem(*acct);
-    auto d = parse(acct->body);
-    if (d.HasMember("value") && d["value"].IsObject() && d["value"].HasMember("nonce") &&
-        d["value"]["nonce"].IsUint64())
-      nonce = d["value"]["nonce"].GetUint64();
-  }
-  auto tx = from_opt.empty()
-                ? ledger::make_transaction(*key, chain, nonce, app, op, *args)
-                : ledger::make_transaction_from(*key, from_opt, chain, nonce, app, op, *args);
-  if (!tx) return fail(kExitUsage, tx.status().to_string());
-  auto r = http(ctx, "POST", wait ? "/v1/txs?wait=commit" : "/v1/txs", tx->canonical(), 60);
-  if (!r) return fail(kExitUnreachable, r.status().message());
-  if (r->status != 200 && r->status != 202) return report_problem(*r);
+  std::optional<uint64_t> nonce;
+  if (!nonce_opt.empty()) nonce = std::strtoull(nonce_opt.c_str(), nullptr, 10);
+  Submission sub = submit_tx(ctx, *key, from_opt, app, op, *args, wait, nonce);
+  if (sub.exit != kExitOk) return sub.exit;
+  const Reply* r = &sub.reply;
+  const ledger::Transaction* tx = &*sub.tx;
   if (r->status == 200) return show_tx(ctx, r->body);
   if (ctx.json) {
     std::printf("%s\n", r->body.c_str());
   } else {
     std::printf("submitted %s (nonce %llu)%s\n", tx->id_hex().c_str(),
-                static_cast<unsigned long long>(nonce),
+                static_cast<unsigned long long>(sub.nonce),
                 wait ? "; still pending after the wait" : "; follow it with `imi tx get ID`");
   }
   return wait ? kExitPending : kExitOk;

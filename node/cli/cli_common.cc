@@ -69,4 +69,38 @@ Result<std::string> password(const Ctx& ctx) {
   return std::string(env);
 }
 
+Submission submit_tx(const Ctx& ctx, const identity::KeyPair& key, std::string from,
+                     const std::string& app, const std::string& op, const rapidjson::Value& args,
+                     bool wait, std::optional<uint64_t> nonce) {
+  Submission out;
+  auto failed = [&](int code) {
+    out.exit = code;
+    return out;
+  };
+  if (from.empty()) from = key.did();
+  auto st = http(ctx, "GET", "/v1/status");
+  if (!st) return failed(fail(kExitUnreachable, st.status().message()));
+  if (st->status != 200) return failed(report_problem(*st));
+  const std::string chain = str(parse(st->body), "chain");
+  if (nonce) {
+    out.nonce = *nonce;
+  } else {
+    auto acct = http(ctx, "GET", "/v1/state/account/" + from);
+    if (!acct) return failed(fail(kExitUnreachable, acct.status().message()));
+    if (acct->status != 200) return failed(report_problem(*acct));
+    auto d = parse(acct->body);
+    if (d.IsObject() && d.HasMember("value") && d["value"].IsObject() &&
+        d["value"].HasMember("nonce") && d["value"]["nonce"].IsUint64())
+      out.nonce = d["value"]["nonce"].GetUint64();
+  }
+  auto tx = ledger::make_transaction_from(key, from, chain, out.nonce, app, op, args);
+  if (!tx) return failed(fail(kExitUsage, tx.status().to_string()));
+  auto r = http(ctx, "POST", wait ? "/v1/txs?wait=commit" : "/v1/txs", tx->canonical(), 60);
+  if (!r) return failed(fail(kExitUnreachable, r.status().message()));
+  if (r->status != 200 && r->status != 202) return failed(report_problem(*r));
+  out.tx = std::move(*tx);
+  out.reply = std::move(*r);
+  return out;
+}
+
 }  // namespace imi::cli

@@ -6,11 +6,14 @@
 
 #include <rapidjson/document.h>
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "identity/keys.h"
+#include "ledger/transaction.h"
 #include "node/cli_args.h"
 
 namespace imi::cli {
@@ -53,6 +56,20 @@ int report_problem(const Reply& r);
 
 // The keystore password: --password-file, else IMI_KEY_PASSWORD. Error cli.no_password.
 Result<std::string> password(const Ctx& ctx);
+
+// A transaction signed and accepted by the node (200 with wait, else 202).
+struct Submission {
+  int exit = kExitOk;  // not kExitOk: failed, and the failure was already printed
+  std::optional<ledger::Transaction> tx;
+  uint64_t nonce = 0;
+  Reply reply;
+};
+// Reads the chain id and, unless `nonce` is given, the next nonce of `from`
+// (empty: the key's DID), signs the transaction with `key` and POSTs it
+// (?wait=commit if `wait`). The caller prints the outcome.
+Submission submit_tx(const Ctx& ctx, const identity::KeyPair& key, std::string from,
+                     const std::string& app, const std::string& op, const rapidjson::Value& args,
+                     bool wait, std::optional<uint64_t> nonce = std::nullopt);
 
 // One command group, e.g. "credential".
 struct Command {

@@ -191,24 +191,10 @@ std::string list_path(const std::string& app, const std::string& issuer, const s
 // the account's next nonce; with `wait`, until it commits. Prints the outcome.
 int send_tx(const Ctx& ctx, const identity::KeyPair& key, std::string from, const std::string& app,
             const std::string& op, const rapidjson::Value& args, bool wait) {
-  if (from.empty()) from = key.did();
-  auto st = http(ctx, "GET", "/v1/status");
-  if (!st) return fail(kExitUnreachable, st.status().message());
-  if (st->status != 200) return report_problem(*st);
-  const std::string chain = str(parse(st->body), "chain");
-  auto acct = http(ctx, "GET", "/v1/state/account/" + from);
-  if (!acct) return fail(kExitUnreachable, acct.status().message());
-  if (acct->status != 200) return report_problem(*acct);
-  uint64_t nonce = 0;
-  auto ad = parse(acct->body);
-  if (ad.IsObject() && ad.HasMember("value") && ad["value"].IsObject() &&
-      ad["value"].HasMember("nonce") && ad["value"]["nonce"].IsUint64())
-    nonce = ad["value"]["nonce"].GetUint64();
-  auto tx = ledger::make_transaction_from(key, from, chain, nonce, app, op, args);
-  if (!tx) return fail(kExitUsage, tx.status().to_string());
-  auto r = http(ctx, "POST", wait ? "/v1/txs?wait=commit" : "/v1/txs", tx->canonical(), 60);
-  if (!r) return fail(kExitUnreachable, r.status().message());
-  if (r->status != 200 && r->status != 202) return report_problem(*r);
+  Submission sub = submit_tx(ctx, key, std::move(from), app, op, args, wait);
+  if (sub.exit != kExitOk) return sub.exit;
+  const Reply* r = &sub.reply;
+  const ledger::Transaction* tx = &*sub.tx;
   if (ctx.json) std::printf("%s\n", r->body.c_str());
   if (r->status == 202) {
     if (!ctx.json)
