@@ -342,9 +342,7 @@ void Node::handle(consensus::Ready ready) {
   // After a commit, tell the engine at once which transactions still wait
   // (those just committed no longer do), so it never times out on them.
   if (!ready.committed.empty() && p2p_ && validator_keys_.count(self_)) {
-    last_pending_ms_ = wall_ms();
-    handle(engine_->on_pending(
-        mempool_.pending_heads(std::max<size_t>(1, home_.config.block_txs_max / 2))));
+    report_pending();
     return;
   }
   if (propose_request_ && (propose_request_->must_propose || mempool_.has_ready())) schedule_cut();

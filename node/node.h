@@ -169,6 +169,8 @@ class Node : public api::NodeApi {
   void on_peer_state(const identity::PublicKey& peer, bool connected);
   // Every tick: flushes gossip, drives block sync, re-announces the tip, logs stalls.
   void network_tick();
+  // Tells the engine which transactions wait next in line (censorship watch).
+  void report_pending();
   // Sends the queued gossip to the validators, in as few frames as fit.
   void flush_gossip();
   void serve_blocks(const identity::PublicKey& peer, uint64_t from, uint32_t count);

@@ -366,6 +366,13 @@ void Node::resend_local_txs(const identity::PublicKey* to, uint64_t older_than_m
     if (id != self_) p2p_->send(key, frame);
 }
 
+void Node::report_pending() {
+  // At most half a block of them, the oldest senders first.
+  last_pending_ms_ = now_ms();
+  handle(engine_->on_pending(
+      mempool_.pending_heads(std::max<size_t>(1, home_.config.block_txs_max / 2))));
+}
+
 void Node::network_tick() {
   const uint64_t now = now_ms();
   // 1. Gossip anything a post has not sent yet; every view timeout, gossip
@@ -390,9 +397,7 @@ void Node::network_tick() {
   //    half a block of them, the oldest), and changes view if the primary
   //    keeps passing them over.
   if (member && now - last_pending_ms_ >= 100) {
-    last_pending_ms_ = now;
-    handle(engine_->on_pending(
-        mempool_.pending_heads(std::max<size_t>(1, home_.config.block_txs_max / 2))));
+    report_pending();
     if (failed_) return;
   }
   // 5. Say why the chain is not moving, when it should.
