@@ -5,6 +5,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "base/bytes.h"
 
@@ -238,7 +239,7 @@ TEST_CASE("a key with a torsion component is rejected even where libsodium's ver
 }
 
 TEST_CASE("the per-thread cache of valid keys never changes an answer") {
-  // Keys that share the cache slot of a valid key (same first two bytes) but
+  // Keys that share the cache set of a valid key (same first four bytes) but
   // are off the curve or outside the main subgroup must still be rejected.
   KeyPair k = KeyPair::generate();
   REQUIRE(is_valid_public_key(k.public_key()));
@@ -254,6 +255,30 @@ TEST_CASE("the per-thread cache of valid keys never changes an answer") {
     rejected += expected ? 0 : 1;
   }
   CHECK(rejected > 0);
+}
+
+TEST_CASE("the valid-key cache evicts within a set and still answers right") {
+  // Six valid keys that fall in one 4-way set of the cache (its index is the
+  // low 12 bits of the key's first four bytes, little-endian) evict each
+  // other; each stays valid and an invalid variant of each is still refused.
+  auto set_of = [](const PublicKey& k) { return (k[0] | (k[1] << 8)) & 0x0fff; };
+  std::vector<PublicKey> same_set;
+  const PublicKey first = KeyPair::generate().public_key();
+  same_set.push_back(first);
+  for (int i = 0; i < 200000 && same_set.size() < 6; ++i) {
+    PublicKey k = KeyPair::generate().public_key();
+    if (set_of(k) == set_of(first)) same_set.push_back(k);
+  }
+  REQUIRE(same_set.size() == 6);
+  for (int round = 0; round < 3; ++round) {
+    for (const PublicKey& k : same_set) {
+      CHECK(is_valid_public_key(k));
+      PublicKey variant = k;
+      variant[5] ^= 0x01;  // same set; on the curve or not, libsodium decides
+      CHECK(is_valid_public_key(variant) ==
+            (crypto_core_ed25519_is_valid_point(variant.data()) == 1));
+    }
+  }
 }
 
 TEST_CASE("generated keys are distinct, valid and sign") {
