@@ -16,44 +16,45 @@ using WriteMap = AppState::WriteMap;
 // The state during a block: the tree at the parent root under the writes of
 // the block's earlier transactions. Every value read from the tree is kept,
 // so a key read by several transactions (or by check() and apply() of one)
-// walks the tree once.
+// walks the tree once. With `values` (the executor's cache, at this root),
+// values read are looked up there first and kept there.
 class BlockState : public StateReader {
  public:
-  BlockState(StateTree& tree, const Hash32& root) : tree_(tree), root_(root) {}
+  BlockState(StateTree& tree, const Hash32& root, ValueCache* values = nullptr)
+      : tree_(tree), root_(root), values_(values) {}
 
   Result<std::optional<std::string>> get(std::string_view app,
                                          std::string_view key) const override {
-    std::string k = flat_key(app, key);
+    std::string k = ValueCache::flat_key(app, key);
     if (auto it = latest_.find(k); it != latest_.end()) return it->second;
+    if (values_ != nullptr) {
+      if (const std::optional<std::string>* v = values_->find(k)) {
+        latest_.emplace(std::move(k), *v);
+        return *v;
+      }
+    }
     auto value = tree_.get(root_, app, key);
     if (!value) return value.status();
+    if (values_ != nullptr) values_->put(k, *value);
     latest_.emplace(std::move(k), *value);
     return value;
   }
   void merge(const WriteMap& writes) {
     for (const auto& [k, v] : writes) {
       writes_[k] = v;
-      latest_[flat_key(k.first, k.second)] = v;
+      latest_[ValueCache::flat_key(k.first, k.second)] = v;
     }
   }
   void put(std::string_view app, std::string_view key, std::string value) {
-    latest_[flat_key(app, key)] = value;
+    latest_[ValueCache::flat_key(app, key)] = value;
     writes_[{std::string(app), std::string(key)}] = std::move(value);
   }
   const WriteMap& writes() const { return writes_; }
 
  private:
-  // App names never hold '/', so app + "/" + key names one key.
-  static std::string flat_key(std::string_view app, std::string_view key) {
-    std::string k;
-    k.reserve(app.size() + 1 + key.size());
-    k.append(app).push_back('/');
-    k.append(key);
-    return k;
-  }
-
   StateTree& tree_;
   const Hash32 root_;
+  ValueCache* const values_;
   WriteMap writes_;
   // The value of every key read or written so far (nullopt: absent).
   mutable std::unordered_map<std::string, std::optional<std::string>> latest_;
@@ -117,7 +118,9 @@ Result<std::unique_ptr<Executor>> Executor::make(const NodeReader& committed_nod
 
 Executor::Executor(const NodeReader& committed_nodes, std::vector<std::unique_ptr<App>> apps,
                    ExecutorOptions options)
-    : tree_(committed_nodes, options.tree), apps_(std::move(apps)) {}
+    : tree_(committed_nodes, options.tree),
+      apps_(std::move(apps)),
+      values_(options.value_cache_bytes) {}
 
 const App* Executor::app(std::string_view name) const {
   auto it = std::lower_bound(apps_.begin(), apps_.end(), name,
@@ -142,7 +145,10 @@ Result<ExecutedBlock> Executor::run(const Hash32& parent_root, const BlockContex
   out.parent_state_root = parent_root;
   out.txs.reserve(txs.size());
   out.results.reserve(txs.size());
-  BlockState block_state(tree_, parent_root);
+  // A block on another root than the cache's (the first after start, or after
+  // a block that did not commit) starts the cache over at its root.
+  if (parent_root != values_.root()) values_.reset(parent_root);
+  BlockState block_state(tree_, parent_root, &values_);
 
   for (size_t i = 0; i < txs.size(); ++i) {
     const Transaction& tx = txs[i];
@@ -265,7 +271,18 @@ Status Executor::commit(Store& store, const Block& block, const CommitCertificat
   executed.new_nodes.write_to(c.state_writes);
   LevelDbNodeStore::put_root(c.state_writes, h.height, executed.state_root);
   c.sync = sync;
-  return store.commit_block(c);
+  Status committed = store.commit_block(c);
+  if (!committed) {
+    values_.reset(executed.parent_state_root);
+    return committed;
+  }
+  // The cache follows the committed head.
+  if (values_.root() == executed.parent_state_root) {
+    values_.advance(executed.writes, executed.state_root);
+  } else {
+    values_.reset(executed.state_root);
+  }
+  return committed;
 }
 
 Result<std::optional<std::string>> Executor::get(const Hash32& root, std::string_view app,

@@ -40,6 +40,7 @@
 #include "ledger/genesis.h"
 #include "ledger/smt.h"
 #include "ledger/store.h"
+#include "ledger/value_cache.h"
 
 namespace imi::ledger {
 
@@ -63,6 +64,9 @@ struct ExecutedBlock {
 
 struct ExecutorOptions {
   StateTreeOptions tree;
+  // Bytes of state values kept at the committed head (ledger/value_cache.h),
+  // so blocks read active accounts without walking the tree; 0: none.
+  size_t value_cache_bytes = 32u << 20;
 };
 
 // A StateReader over a StateTree at one root. Not thread-safe (the tree is
@@ -147,6 +151,9 @@ class Executor {
 
   StateTree tree_;
   std::vector<std::unique_ptr<App>> apps_;  // sorted by name
+  // Values at the last committed root (or at the root of the first block run
+  // after a reset); blocks run on that root read through it.
+  ValueCache values_;
 };
 
 }  // namespace imi::ledger

@@ -76,12 +76,14 @@ struct Chain {
   Hash32 root{};
   uint64_t height = 0;
 
-  Chain() {
+  explicit Chain(size_t value_cache_bytes = ExecutorOptions{}.value_cache_bytes) {
     store = std::move(Store::open(dir.path()).value());
     nodes = std::make_unique<LevelDbNodeStore>(*store->db());
     std::vector<std::unique_ptr<App>> apps;
     apps.push_back(std::make_unique<KvApp>());
-    exec = std::move(Executor::make(*nodes, std::move(apps)).value());
+    ExecutorOptions options;
+    options.value_cache_bytes = value_cache_bytes;
+    exec = std::move(Executor::make(*nodes, std::move(apps), options).value());
   }
   BlockContext ctx() const { return {kChain, height + 1, 1000 + height + 1, key(1).did()}; }
   // Executes and commits `txs` as the next block.
@@ -268,4 +270,52 @@ TEST_CASE("executor refuses apps with reserved or duplicate names") {
   apps.push_back(std::make_unique<KvApp>());
   apps.push_back(std::make_unique<KvApp>());
   CHECK(Executor::make(nodes, std::move(apps)).status().code() == "exec.bad_app");
+}
+
+TEST_CASE("the executor's value cache never changes an answer") {
+  // Three executors run the same chain: cache off, a tiny cache (its
+  // generations turn over every few values) and the default. Between blocks
+  // the cached ones also execute blocks that never commit (on the head, and
+  // on an older root, which moves the cache away from the head). Every block
+  // must give the same results and state roots, and reads the same values.
+  Chain off(0), tiny(700), normal;
+  std::vector<identity::KeyPair> senders{key(20), key(21), key(22), key(23)};
+  std::vector<uint64_t> nonce(senders.size(), 0);
+  uint64_t seed = 7;
+  auto next = [&seed] {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return seed >> 33;
+  };
+  Hash32 older{};
+  for (int block = 0; block < 30; ++block) {
+    // A block that never commits, on the head: it reads (and caches) values
+    // at the head but its writes must not reach the cache.
+    std::vector<Transaction> other{tx(senders[0], nonce[0], "set", R"({"k":"k1","v":-1})")};
+    std::vector<Transaction> txs;
+    for (int i = 0; i < 6; ++i) {
+      size_t s = next() % senders.size();
+      const char* op = next() % 5 == 0 ? "fail" : "set";
+      txs.push_back(tx(senders[s], nonce[s]++, op,
+                       R"({"k":"k)" + std::to_string(next() % 9) + R"(","v":)" +
+                           std::to_string(next() % 1000) + "}"));
+    }
+    REQUIRE(tiny.exec->execute(tiny.root, tiny.ctx(), other).is_ok());
+    REQUIRE(normal.exec->execute(normal.root, normal.ctx(), other).is_ok());
+    if (block % 7 == 6) {
+      // One on an older root: the cache starts over there; the next block on
+      // the head starts it over again.
+      REQUIRE(normal.exec->execute(older, normal.ctx(), {}).is_ok());
+    }
+    if (block % 5 == 0) older = normal.root;
+    ExecutedBlock a = off.commit(txs), b = tiny.commit(txs), c = normal.commit(txs);
+    CAPTURE(block);
+    CHECK(a.state_root == b.state_root);
+    CHECK(a.state_root == c.state_root);
+    CHECK(a.results_root == b.results_root);
+    CHECK(a.results_root == c.results_root);
+    for (int k = 0; k < 9; ++k) {
+      const std::string name = "k" + std::to_string(k);
+      CHECK(off.get("kv", name) == normal.get("kv", name));
+    }
+  }
 }
