@@ -55,7 +55,7 @@ namespace {
 
 constexpr int kTxs = 1000;
 constexpr const char* kChain = "bench";
-constexpr int kFormat = 1;  // bump when the state's on-disk form changes
+constexpr int kFormat = 2;  // bump when the state's on-disk form changes (2: pages)
 
 double thread_cpu_ms() {
   timespec ts{};
@@ -220,6 +220,18 @@ struct BuiltState {
   uint64_t keys = 0;
 };
 
+// Removes a state an earlier run built in an older on-disk format (its
+// bench_meta names the format): the store would refuse or misread it.
+void remove_stale_state(const Options& o) {
+  std::ifstream in(o.dir + "/bench_meta");
+  int format = 0;
+  if (!(in >> format) || format == kFormat) return;
+  std::filesystem::remove_all(o.dir + "/store");
+  std::filesystem::remove(o.dir + "/bench_meta");
+  std::printf("removed the state in %s built in format %d (this build writes format %d)\n",
+              o.dir.c_str(), format, kFormat);
+}
+
 // Builds the N-key state in `store` (heights 0..k, one per 250,000 keys) or
 // reads it back from the meta file of an earlier run.
 BuiltState build_or_load(Store& store, const Options& o) {
@@ -312,7 +324,7 @@ void update_figures(Store& store, const BuiltState& st, const Options& o, bool p
   warm(tree, st.root);
   const int warmup = 2;
   Stats stats;
-  size_t created = 0;
+  size_t created = 0, pages = 0;
   for (int b = 0; b < warmup + o.blocks; ++b) {
     auto w = update_block(b, st.keys);
     NodeWriteSet out;
@@ -322,14 +334,19 @@ void update_figures(Store& store, const BuiltState& st, const Options& o, bool p
     take(tree.update(st.root, w, out), "update");
     if (b >= warmup) stats.add(t);
     if (profile && b >= warmup) CALLGRIND_TOGGLE_COLLECT;
-    if (b >= warmup) created += out.size();
+    if (b >= warmup) {
+      created += out.size();
+      // A page's bytes start with 0x02, a leaf's with 0x00 (ledger/smt_store.h).
+      for (const auto& [hash, bytes] : out.nodes()) pages += !bytes.empty() && bytes[0] == 0x02;
+    }
   }
   std::printf("apply 1,000 tx x 2 keys (1,000 existing + 1,000 new) to a %llu-key state\n",
               static_cast<unsigned long long>(st.keys));
   std::printf(
-      "  after %d warm-up blocks; per block %zu nodes created, %zu node reads reach "
-      "LevelDB; tree cache %.1f MiB\n",
-      warmup, created / o.blocks, nodes.reads / o.blocks, tree.cached_bytes() / 1048576.0);
+      "  after %d warm-up blocks; per block %zu entries written (%zu pages, %zu leaves), %zu "
+      "reads reach LevelDB; tree cache %.1f MiB\n",
+      warmup, created / o.blocks, pages / o.blocks, (created - pages) / o.blocks,
+      nodes.reads / o.blocks, tree.cached_bytes() / 1048576.0);
   stats.print("  StateTree::update -> new root");
 }
 
@@ -395,7 +412,7 @@ void executor_figures(Store& store, const BuiltState& st, const Options& o,
   }
   const int total = warmup + o.blocks;
   std::printf("execute a 1,000-tx anchor block (fresh senders: 2 keys written per tx)\n");
-  std::printf("  after %d warm-up blocks; avg tx %zu bytes, %zu tree nodes per block\n", warmup,
+  std::printf("  after %d warm-up blocks; avg tx %zu bytes, %zu tree entries per block\n", warmup,
               tx_bytes / (total * kTxs), batch_nodes / total);
   exec_stats.print("  Executor::execute (in memory)");
   std::printf("  = %.1f us CPU per transaction\n", Stats::median(exec_stats.cpu) * 1000 / kTxs);
@@ -418,6 +435,7 @@ int main(int argc, char** argv) {
   if (o.profile.empty()) crypto_figures(o.seconds);
 
   std::filesystem::create_directories(o.dir);
+  remove_stale_state(o);
   auto store = take(Store::open(o.dir + "/store"), "open store");
   BuiltState st = build_or_load(*store, o);
   if (o.compact) {

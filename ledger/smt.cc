@@ -1,6 +1,8 @@
 #include "ledger/smt.h"
 
 #include <algorithm>
+#include <array>
+#include <cassert>
 #include <cstring>
 #include <vector>
 
@@ -11,20 +13,19 @@ namespace {
 
 constexpr size_t kPathBits = 256;
 constexpr uint8_t kLeafTag = 0x00;
-constexpr uint8_t kInternalTag = 0x01;
+constexpr uint8_t kPageTag = 0x02;
+constexpr size_t kPageLevels = StatePage::kLevels;
+
+Status missing(const Hash32& hash) {
+  return Status::error("state.missing_node",
+                       "the state tree has no node " + to_hex(hash) +
+                           "; the root is not one this node has committed, or it was pruned");
+}
 
 Status corrupt(const Hash32& hash, const std::string& why) {
   return Status::error("state.corrupt_node", "state tree node " + to_hex(hash) + " " + why +
                                                  "; the database is damaged: restore it or "
                                                  "resync the node");
-}
-
-std::string encode_internal(const Hash32& left, const Hash32& right) {
-  std::string bytes(65, '\0');
-  bytes[0] = static_cast<char>(kInternalTag);
-  std::memcpy(bytes.data() + 1, left.data(), 32);
-  std::memcpy(bytes.data() + 33, right.data(), 32);
-  return bytes;
 }
 
 std::string encode_leaf(const Hash32& path, const std::string& value) {
@@ -49,29 +50,69 @@ Hash32 hash_bytes(ByteView data) { return sha256_concat({data}); }
 StateTree::StateTree(const NodeReader& reader, StateTreeOptions options)
     : reader_(reader), cache_(options.cache_bytes) {}
 
-// Reads `hash` from the reader, checks it against its hash and caches its
-// shape.
-Result<StateTree::Node> StateTree::read(const Hash32& hash) {
+StateTree::Place StateTree::child_place(const Place& at, const Hash32& hash, const Node& node,
+                                        int side) {
+  return Place{at.depth + 1, at.depth % kPageLevels == 0 ? hash : at.page_root,
+               side == 0 ? node.left_kind : node.right_kind};
+}
+
+// The internal node at `pos` of `page`. A child outside the page is a leaf
+// above the page's last level (the page holds every internal node of its
+// levels), a leaf or a page root below it.
+StateTree::Node StateTree::page_node(const StatePage& page, size_t pos) {
+  const StatePage::Node& n = page.nodes[pos];
+  Node node;
+  node.kind = Kind::kInternal;
+  node.left = n.left;
+  node.right = n.right;
+  auto kind = [&](const Hash32& child, int side) {
+    if (page.child_in_page(pos, side)) return Kind::kInternal;
+    if (child == empty_subtree_hash()) return Kind::kEmpty;
+    return pos < StatePage::kPositions / 2 ? Kind::kLeaf : Kind::kUnknown;
+  };
+  node.left_kind = kind(n.left, 0);
+  node.right_kind = kind(n.right, 1);
+  return node;
+}
+
+void StateTree::remember(StatePage page) {
+  // Deepest first, so the page root ends up the most recently used.
+  for (size_t pos = StatePage::kPositions; pos-- > 1;) {
+    if (!page.has(pos)) continue;
+    const Node node = page_node(page, pos);
+    cache_.put(page.nodes[pos].hash, NodeShapeCache::Shape{false, node.left, node.right,
+                                                           static_cast<uint8_t>(node.left_kind),
+                                                           static_cast<uint8_t>(node.right_kind)});
+  }
+  page_ = std::move(page);
+}
+
+Result<const StatePage*> StateTree::read_page(const Hash32& root) {
+  if (page_ && page_->nodes[1].hash == root) return &*page_;
+  auto read = reader_.read_node(root);
+  if (!read) return read.status();
+  if (!read->has_value()) return missing(root);
+  auto page = decode_page(root, **read);
+  if (!page) return page.status();
+  remember(std::move(*page));
+  return &*page_;
+}
+
+Result<StateTree::Node> StateTree::read_entry(const Hash32& hash, size_t depth) {
   auto read = reader_.read_node(hash);
   if (!read) return read.status();
-  if (!read->has_value()) {
-    return Status::error("state.missing_node",
-                         "the state tree has no node " + to_hex(hash) +
-                             "; the root is not one this node has committed, or it was pruned");
-  }
+  if (!read->has_value()) return missing(hash);
   std::string& bytes = **read;
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
-  Node node;
-  if (bytes.size() == 65 && data[0] == kInternalTag) {
-    if (hash_bytes(ByteView(data, bytes.size())) != hash)
-      return corrupt(hash, "does not match its hash");
-    node.kind = Kind::kInternal;
-    std::memcpy(node.left.data(), data + 1, 32);
-    std::memcpy(node.right.data(), data + 33, 32);
-    cache_.put(hash, NodeShapeCache::Shape{false, node.left, node.right});
-    return node;
+  if (!bytes.empty() && data[0] == kPageTag) {
+    if (depth % kPageLevels != 0) return corrupt(hash, "is a page below a page root's depth");
+    auto page = decode_page(hash, bytes);
+    if (!page) return page.status();
+    remember(std::move(*page));
+    return page_node(*page_, 1);
   }
   if (bytes.size() >= 33 && data[0] == kLeafTag) {
+    Node node;
     node.kind = Kind::kLeaf;
     std::memcpy(node.path.data(), data + 1, 32);
     node.value_hash = hash_bytes(ByteView(data + 33, bytes.size() - 33));
@@ -86,7 +127,7 @@ Result<StateTree::Node> StateTree::read(const Hash32& hash) {
   return corrupt(hash, "has an unknown encoding");
 }
 
-Result<StateTree::Node> StateTree::load(const Hash32& hash, bool with_value) {
+Result<StateTree::Node> StateTree::load(const Hash32& hash, const Place& at, bool with_value) {
   Node node;
   if (hash == empty_subtree_hash()) return node;
   NodeShapeCache::Shape shape;
@@ -95,31 +136,48 @@ Result<StateTree::Node> StateTree::load(const Hash32& hash, bool with_value) {
       node.kind = Kind::kLeaf;
       node.path = shape.a;
       node.value_hash = shape.b;
-    } else {
-      node.kind = Kind::kInternal;
-      node.left = shape.a;
-      node.right = shape.b;
+      return node;
     }
+    node.kind = Kind::kInternal;
+    node.left = shape.a;
+    node.right = shape.b;
+    node.left_kind = node.left == empty_subtree_hash() ? Kind::kEmpty : Kind(shape.a_kind);
+    node.right_kind = node.right == empty_subtree_hash() ? Kind::kEmpty : Kind(shape.b_kind);
     return node;
   }
-  return read(hash);
+  if (page_) {
+    if (size_t pos = page_->find(hash)) return page_node(*page_, pos);
+  }
+  // A page root, or a leaf: stored under its own hash.
+  if (at.depth % kPageLevels == 0 || at.kind == Kind::kLeaf) return read_entry(hash, at.depth);
+  // An internal node inside the page of at.page_root (or, if the parent did
+  // not know, perhaps a leaf).
+  auto page = read_page(at.page_root);
+  if (!page) return page.status();
+  if (size_t pos = (*page)->find(hash)) return page_node(**page, pos);
+  if (at.kind == Kind::kUnknown) return read_entry(hash, at.depth);
+  return corrupt(at.page_root, "does not hold its node " + to_hex(hash));
 }
 
 Result<size_t> StateTree::warm(const Hash32& root, size_t max_nodes) {
   // Breadth first, so the top levels (which every update passes) are loaded
   // first; `order` keeps the loaded nodes in that order.
-  std::vector<Hash32> order;
+  std::vector<std::pair<Hash32, Place>> order;
   size_t level_begin = 0;
-  if (root != empty_subtree_hash() && max_nodes > 0) order.push_back(root);
+  if (root != empty_subtree_hash() && max_nodes > 0) order.push_back({root, Place{}});
   for (size_t depth = 0; level_begin < order.size(); ++depth) {
     if (depth > kPathBits) return corrupt(root, "has a path deeper than 256 levels");
     const size_t level_end = order.size();
     for (size_t i = level_begin; i < level_end; ++i) {
-      auto node = load(order[i], false);
+      const auto [hash, at] = order[i];
+      auto node = load(hash, at, false);
       if (!node) return node.status();
       if (node->kind != Kind::kInternal) continue;
-      for (const Hash32& child : {node->left, node->right}) {
-        if (child != empty_subtree_hash() && order.size() < max_nodes) order.push_back(child);
+      for (int side = 0; side < 2; ++side) {
+        const Hash32& child = side == 0 ? node->left : node->right;
+        if (child != empty_subtree_hash() && order.size() < max_nodes) {
+          order.push_back({child, child_place(at, hash, *node, side)});
+        }
       }
     }
     level_begin = level_end;
@@ -130,14 +188,14 @@ Result<size_t> StateTree::warm(const Hash32& root, size_t max_nodes) {
   // used, reloading the few that were evicted, so later evictions take deep
   // nodes, which fewer updates pass.
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    auto node = load(*it, false);
+    auto node = load(it->first, it->second, false);
     if (!node) return node.status();
   }
   return order.size();
 }
 
-Result<StateTree::Kind> StateTree::kind_of(const Hash32& hash) {
-  auto node = load(hash, false);
+Result<StateTree::Kind> StateTree::kind_of(const Hash32& hash, const Place& at) {
+  auto node = load(hash, at, false);
   if (!node) return node.status();
   return node->kind;
 }
@@ -147,8 +205,9 @@ Result<ProvenValue> StateTree::prove(const Hash32& root, std::string_view app,
   const Hash32 path = state_path(app, key);
   ProvenValue out;
   Hash32 at = root;
-  for (size_t depth = 0;; ++depth) {
-    auto node = load(at, false);
+  Place place;
+  for (;;) {
+    auto node = load(at, place, false);
     if (!node) return node.status();
     switch (node->kind) {
       case Kind::kEmpty:
@@ -157,22 +216,20 @@ Result<ProvenValue> StateTree::prove(const Hash32& root, std::string_view app,
         out.proof.leaf = StateProofLeaf{node->path, node->value_hash};
         if (node->path == path) {
           if (!node->value) {
-            node = load(at, true);
+            node = load(at, place, true);
             if (!node) return node.status();
           }
           out.value = std::move(node->value);
         }
         return out;
-      case Kind::kInternal:
-        if (depth >= kPathBits) return corrupt(at, "lies deeper than 256 levels");
-        if (path_bit(path, depth) == 0) {
-          out.proof.siblings.push_back(node->right);
-          at = node->left;
-        } else {
-          out.proof.siblings.push_back(node->left);
-          at = node->right;
-        }
+      case Kind::kInternal: {
+        if (place.depth >= kPathBits) return corrupt(at, "lies deeper than 256 levels");
+        const int bit = path_bit(path, place.depth);
+        out.proof.siblings.push_back(bit == 0 ? node->right : node->left);
+        place = child_place(place, at, *node, bit);
+        at = bit == 0 ? node->left : node->right;
         break;
+      }
       case Kind::kUnknown:
         return corrupt(at, "has no kind");
     }
@@ -183,20 +240,23 @@ Result<std::optional<std::string>> StateTree::get(const Hash32& root, std::strin
                                                   std::string_view key) {
   const Hash32 path = state_path(app, key);
   Hash32 at = root;
-  for (size_t depth = 0;; ++depth) {
-    auto node = load(at, false);
+  Place place;
+  for (;;) {
+    auto node = load(at, place, false);
     if (!node) return node.status();
     if (node->kind == Kind::kEmpty) return std::optional<std::string>();
     if (node->kind == Kind::kLeaf) {
       if (node->path != path) return std::optional<std::string>();
       if (!node->value) {
-        node = load(at, true);
+        node = load(at, place, true);
         if (!node) return node.status();
       }
       return std::move(node->value);
     }
-    if (depth >= kPathBits) return corrupt(at, "lies deeper than 256 levels");
-    at = path_bit(path, depth) == 0 ? node->left : node->right;
+    if (place.depth >= kPathBits) return corrupt(at, "lies deeper than 256 levels");
+    const int bit = path_bit(path, place.depth);
+    place = child_place(place, at, *node, bit);
+    at = bit == 0 ? node->left : node->right;
   }
 }
 
@@ -219,19 +279,22 @@ Result<Hash32> StateTree::update(const Hash32& root, std::span<const StateWrite>
     ops[kept++] = ops[i];
   }
   ops.resize(kept);
-  // A write creates its leaf and about log2(N) - log2(k) internal nodes.
-  out_new_nodes.reserve(out_new_nodes.size() + 16 * ops.size());
+  // A write creates its leaf and about (log2(N) - log2(k)) / 4 pages.
+  out_new_nodes.reserve(out_new_nodes.size() + 4 * ops.size());
+  fresh_.clear();
+  fresh_.reserve(16 * ops.size());
 
-  auto sub = update_subtree(root, 0, ops, out_new_nodes);
+  auto sub = update_subtree(root, Place{}, ops, out_new_nodes);
+  fresh_.clear();
   if (!sub) return sub.status();
   return sub->hash;
 }
 
-Result<StateTree::Sub> StateTree::update_subtree(const Hash32& hash, size_t depth,
+Result<StateTree::Sub> StateTree::update_subtree(const Hash32& hash, const Place& at,
                                                  std::span<const Item> ops, NodeWriteSet& out) {
-  auto node = load(hash, false);
+  auto node = load(hash, at, false);
   if (!node) return node.status();
-  if (node->kind == Kind::kEmpty) return build(depth, ops, out);
+  if (node->kind == Kind::kEmpty) return build(at.depth, ops, out);
 
   if (node->kind == Kind::kLeaf) {
     // The subtree becomes: the old leaf (unless a write names its path) plus
@@ -245,28 +308,36 @@ Result<StateTree::Sub> StateTree::update_subtree(const Hash32& hash, size_t dept
       items.push_back(Item{node->path, nullptr, hash});
     }
     items.insert(items.end(), pos, ops.end());
-    return build(depth, items, out);
+    return build(at.depth, items, out);
   }
 
+  const size_t depth = at.depth;
   if (depth >= kPathBits) return corrupt(hash, "lies deeper than 256 levels");
   // Writes are sorted by path and share the first `depth` bits, so those
   // going left come first.
   auto split = std::partition_point(
       ops.begin(), ops.end(), [depth](const Item& i) { return path_bit(i.path, depth) == 0; });
   std::span<const Item> lops(ops.begin(), split), rops(split, ops.end());
-  Sub left{node->left, node->left == empty_subtree_hash() ? Kind::kEmpty : Kind::kUnknown};
-  Sub right{node->right, node->right == empty_subtree_hash() ? Kind::kEmpty : Kind::kUnknown};
+  const Place left_at = child_place(at, hash, *node, 0);
+  const Place right_at = child_place(at, hash, *node, 1);
+  Sub left{node->left, node->left_kind};
+  Sub right{node->right, node->right_kind};
   if (!lops.empty()) {
-    auto l = update_subtree(node->left, depth + 1, lops, out);
+    auto l = update_subtree(node->left, left_at, lops, out);
     if (!l) return l.status();
     left = *l;
   }
   if (!rops.empty()) {
-    auto r = update_subtree(node->right, depth + 1, rops, out);
+    auto r = update_subtree(node->right, right_at, rops, out);
     if (!r) return r.status();
     right = *r;
   }
-  return combine(left, right, out);
+  auto sub = combine(left, right, left_at);
+  if (!sub) return sub.status();
+  if (depth % kPageLevels == 0 && sub->kind == Kind::kInternal) {
+    if (Status s = emit_page(*sub, &hash, out); !s.is_ok()) return s;
+  }
+  return sub;
 }
 
 // Builds the canonical subtree at `depth` holding exactly the leaves in
@@ -298,25 +369,92 @@ Result<StateTree::Sub> StateTree::build(size_t depth, std::span<const Item> item
   if (!left) return left.status();
   auto right = build(depth + 1, std::span<const Item>(split, items.end()), out);
   if (!right) return right.status();
-  return combine(*left, *right, out);
+  // Every internal node below was created here, so the children's kinds
+  // are known and their place is not needed.
+  auto sub = combine(*left, *right, Place{depth + 1});
+  if (!sub) return sub.status();
+  if (depth % kPageLevels == 0 && sub->kind == Kind::kInternal) {
+    if (Status s = emit_page(*sub, nullptr, out); !s.is_ok()) return s;
+  }
+  return sub;
 }
 
 // The subtree with these two children, collapsed to a shortcut leaf (or
 // empty) when it holds fewer than two leaves.
-Result<StateTree::Sub> StateTree::combine(const Sub& left, const Sub& right, NodeWriteSet& out) {
-  if (left.kind == Kind::kEmpty || right.kind == Kind::kEmpty) {
-    Sub other = left.kind == Kind::kEmpty ? right : left;
+Result<StateTree::Sub> StateTree::combine(const Sub& left, const Sub& right,
+                                          const Place& children) {
+  Sub l = left, r = right;
+  if (l.kind == Kind::kEmpty || r.kind == Kind::kEmpty) {
+    Sub& other = l.kind == Kind::kEmpty ? r : l;
     if (other.kind == Kind::kUnknown) {
-      auto kind = kind_of(other.hash);
+      auto kind = kind_of(other.hash, Place{children.depth, children.page_root, Kind::kUnknown});
       if (!kind) return kind.status();
       other.kind = *kind;
     }
     if (other.kind != Kind::kInternal) return other;  // empty or a lone leaf moves up
   }
-  Hash32 h = state_internal_hash(left.hash, right.hash);
-  out.put(h, encode_internal(left.hash, right.hash));
-  cache_.put(h, NodeShapeCache::Shape{false, left.hash, right.hash});
-  return Sub{h, Kind::kInternal};
+  Hash32 h = state_internal_hash(l.hash, r.hash);
+  fresh_.push_back(Fresh{l, r});
+  cache_.put(h, NodeShapeCache::Shape{false, l.hash, r.hash, static_cast<uint8_t>(l.kind),
+                                      static_cast<uint8_t>(r.kind)});
+  return Sub{h, Kind::kInternal, static_cast<int32_t>(fresh_.size() - 1)};
+}
+
+// ---------------------------------------------------------------- writing pages
+
+Result<StateTree::Node> StateTree::unchanged_node(const Hash32& hash, const Hash32* old_root) {
+  NodeShapeCache::Shape shape;
+  if (cache_.get(hash, shape) && !shape.leaf) {
+    Node node;
+    node.kind = Kind::kInternal;
+    node.left = shape.a;
+    node.right = shape.b;
+    node.left_kind = node.left == empty_subtree_hash() ? Kind::kEmpty : Kind(shape.a_kind);
+    node.right_kind = node.right == empty_subtree_hash() ? Kind::kEmpty : Kind(shape.b_kind);
+    return node;
+  }
+  if (!old_root) return corrupt(hash, "is not a node the update created nor an old one");
+  auto page = read_page(*old_root);
+  if (!page) return page.status();
+  if (size_t pos = (*page)->find(hash)) return page_node(**page, pos);
+  return corrupt(*old_root, "does not hold its node " + to_hex(hash));
+}
+
+Status StateTree::emit_page(const Sub& root, const Hash32* old_root, NodeWriteSet& out) {
+  // Top down over the positions: a node's children inside the page are
+  // placed before the loop reaches them.
+  StatePage page;
+  std::array<Sub, StatePage::kPositions> subs{};
+  subs[1] = root;
+  page.held = 1u << 1;
+  for (size_t pos = 1; pos < StatePage::kPositions; ++pos) {
+    if (!page.has(pos)) continue;
+    const Sub& sub = subs[pos];
+    Sub children[2];
+    if (sub.fresh >= 0) {
+      children[0] = fresh_[sub.fresh].left;
+      children[1] = fresh_[sub.fresh].right;
+    } else {
+      auto node = unchanged_node(sub.hash, old_root);
+      if (!node) return node.status();
+      children[0] = Sub{node->left, node->left_kind};
+      children[1] = Sub{node->right, node->right_kind};
+    }
+    page.nodes[pos] = StatePage::Node{sub.hash, children[0].hash, children[1].hash};
+    if (pos >= StatePage::kPositions / 2) continue;  // the last level: children outside
+    for (int side = 0; side < 2; ++side) {
+      // Above the last level every child's kind is known (from the page it
+      // was read from, or from its creation).
+      if (children[side].kind == Kind::kUnknown) {
+        return corrupt(sub.hash, "has a child of unknown kind inside its page");
+      }
+      if (children[side].kind != Kind::kInternal) continue;
+      page.held |= static_cast<uint16_t>(1u << (2 * pos + side));
+      subs[2 * pos + side] = children[side];
+    }
+  }
+  out.put(root.hash, encode_page(page));
+  return Status::ok();
 }
 
 }  // namespace imi::ledger

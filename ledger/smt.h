@@ -13,18 +13,24 @@
 // Values live in the leaf nodes (value bytes = JCS of the stored value, given
 // by the caller), so get() and prove() need nothing but the tree.
 //
-// update() writes nothing: it returns the new root and puts the nodes it
-// created into a NodeWriteSet, which the block store commits in the same
-// synced WriteBatch as the block (NodeWriteSet::write_to). Until then an
-// OverlayNodeReader serves those nodes, so uncommitted blocks can be stacked.
+// Storage (ledger/smt_store.h): leaves are stored one an entry; internal
+// nodes only inside pages, each holding the 4 levels of internal nodes under
+// a page root (an internal node at depth 0, 4, 8, ...). update() writes
+// nothing: it returns the new root and puts the leaves it created, and the
+// page of every page root it created, into a NodeWriteSet, which the block
+// store commits in the same synced WriteBatch as the block
+// (NodeWriteSet::write_to). Until then an OverlayNodeReader serves those
+// entries, so uncommitted blocks can be stacked.
 //
 // Cost: updating k keys in a tree of N keys reads and hashes O(k log N)
-// nodes; the batch is sorted by path and applied in one recursive descent so
-// shared prefixes are visited once. Node shapes (children of internal nodes,
-// path and value hash of leaves) are kept in a cache bounded in bytes
-// (ledger/smt_cache.h), so an update, and a read of an absent key, reach
-// the reader only for nodes not cached; reading a present key's value reads
-// its leaf once.
+// nodes and writes O(k log N / 4) entries; the batch is sorted by path and
+// applied in one recursive descent so shared prefixes are visited once. Node
+// shapes (children of internal nodes, path and value hash of leaves) are kept
+// in a cache bounded in bytes (ledger/smt_cache.h), so an update, and a read
+// of an absent key, reach the reader only for nodes not cached. A missed
+// internal node costs one read (of its page, whose nodes are all cached
+// then); a missed leaf costs one read too, as its parent's page says which
+// children are leaves, so reading a present key's value reads its leaf once.
 //
 // Not thread-safe (the cache mutates on reads): one owner, or external locking.
 #pragma once
@@ -33,6 +39,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ledger/smt_cache.h"
 #include "ledger/smt_proof.h"
@@ -97,18 +104,36 @@ class StateTree {
   size_t cache_capacity() const { return cache_.capacity(); }
 
  private:
-  // kUnknown: a non-empty subtree left unchanged, loaded only if its kind matters.
-  enum class Kind { kEmpty, kLeaf, kInternal, kUnknown };
+  // kUnknown: a non-empty node whose kind is not known yet (a child at a page
+  // root's depth, known only once loaded). 0, as the cache stores it.
+  enum class Kind : uint8_t { kUnknown, kEmpty, kLeaf, kInternal };
   struct Node {
     Kind kind = Kind::kEmpty;
-    Hash32 left{}, right{};            // internal
-    Hash32 path{};                     // leaf
-    Hash32 value_hash{};               // leaf
-    std::optional<std::string> value;  // leaf, when read with its value
+    Hash32 left{}, right{};                                        // internal
+    Kind left_kind = Kind::kUnknown, right_kind = Kind::kUnknown;  // internal
+    Hash32 path{};                                                 // leaf
+    Hash32 value_hash{};                                           // leaf
+    std::optional<std::string> value;                              // leaf, when read with its value
   };
+  // Where a descent stands: the depth of the node it loads next, the page
+  // root on its path (the internal node at depth floor(depth / 4) * 4; not
+  // used at a page root's depth) and the node's kind as its parent knows it.
+  struct Place {
+    size_t depth = 0;
+    Hash32 page_root{};
+    Kind kind = Kind::kUnknown;
+  };
+  // A subtree after an update; `fresh` indexes fresh_ if the update created
+  // this internal node, else -1.
   struct Sub {
     Hash32 hash{};
     Kind kind = Kind::kEmpty;
+    int32_t fresh = -1;
+  };
+  // An internal node created by the running update (kept until its page is
+  // written: the cache may have evicted it by then).
+  struct Fresh {
+    Sub left, right;
   };
   // A write in path order, or, while rebuilding a subtree, an existing leaf.
   struct Item {
@@ -117,19 +142,39 @@ class StateTree {
     std::optional<Hash32> existing;      // hash of an unchanged leaf
   };
 
-  // The node `hash`; a leaf's value is read only if `with_value`.
-  Result<Node> load(const Hash32& hash, bool with_value);
-  Result<Node> read(const Hash32& hash);
-  Result<Kind> kind_of(const Hash32& hash);
-  Result<Sub> update_subtree(const Hash32& hash, size_t depth, std::span<const Item> ops,
+  static Place child_place(const Place& at, const Hash32& hash, const Node& node, int side);
+  static Node page_node(const StatePage& page, size_t pos);
+  // The node `hash` at `at`; a leaf's value is read only if `with_value`.
+  Result<Node> load(const Hash32& hash, const Place& at, bool with_value);
+  // Reads the entry stored under `hash` (a leaf, or the page of the page
+  // root `hash`) at `depth`.
+  Result<Node> read_entry(const Hash32& hash, size_t depth);
+  // The page of page root `root`, read unless it is page_.
+  Result<const StatePage*> read_page(const Hash32& root);
+  // Caches every node of `page` and keeps it as page_.
+  void remember(StatePage page);
+  Result<Kind> kind_of(const Hash32& hash, const Place& at);
+  Result<Sub> update_subtree(const Hash32& hash, const Place& at, std::span<const Item> ops,
                              NodeWriteSet& out);
   Result<Sub> build(size_t depth, std::span<const Item> items, NodeWriteSet& out);
-  Result<Sub> combine(const Sub& left, const Sub& right, NodeWriteSet& out);
+  // `children` is where the two children are.
+  Result<Sub> combine(const Sub& left, const Sub& right, const Place& children);
+  // Adds the page of the new page root `root` to `out`. Its nodes not
+  // created by this update are unchanged from the page of `old_root` (the
+  // internal node at the same position before the update), if any.
+  Status emit_page(const Sub& root, const Hash32* old_root, NodeWriteSet& out);
+  // An internal node of the page of `old_root` that the update left unchanged.
+  Result<Node> unchanged_node(const Hash32& hash, const Hash32* old_root);
 
   // Constant after construction.
   const NodeReader& reader_;
   // Mutated by every method.
   NodeShapeCache cache_;
+  // The page read last: with a cache too small to hold a page, a descent
+  // through its 4 levels still reads it once.
+  std::optional<StatePage> page_;
+  // The internal nodes the running update created.
+  std::vector<Fresh> fresh_;
 };
 
 }  // namespace imi::ledger

@@ -65,6 +65,8 @@ bool NodeShapeCache::get(const Hash32& hash, Shape& out) {
       out.leaf = set[i].leaf != 0;
       out.a = set[i].a;
       out.b = set[i].b;
+      out.a_kind = set[i].a_kind;
+      out.b_kind = set[i].b_kind;
       return true;
     }
   }
@@ -78,6 +80,9 @@ void NodeShapeCache::put(const Hash32& hash, const Shape& shape) {
   for (size_t i = 0; i < kWays; ++i) {
     if (set[i].hash == hash) {
       set[i].stamp = ++clock_;
+      // The same node, perhaps now with its children's kinds known.
+      if (shape.a_kind != 0) set[i].a_kind = shape.a_kind;
+      if (shape.b_kind != 0) set[i].b_kind = shape.b_kind;
       return;
     }
   }
@@ -106,7 +111,8 @@ void NodeShapeCache::put(const Hash32& hash, const Shape& shape) {
   }
   Entry* victim = free_slot ? free_slot : lru;
   if (free_slot) ++used_;
-  *victim = Entry{hash, shape.a, shape.b, ++clock_, shape.leaf ? 1u : 0u};
+  *victim =
+      Entry{hash, shape.a, shape.b, ++clock_, uint8_t{shape.leaf}, shape.a_kind, shape.b_kind};
 }
 
 bool NodeShapeCache::set_is_full(const Entry* set) {

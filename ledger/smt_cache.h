@@ -1,8 +1,8 @@
 // A bounded in-memory cache of the state tree's node shapes (ledger/smt.h),
-// keyed by node hash: for an internal node its two children, for a leaf its
-// path and value hash (not the value). That is all an update, and a read of
-// an absent key, needs from a node, so with the cache warm such reads never
-// reach LevelDB.
+// keyed by node hash: for an internal node its two children (and what the
+// tree knows of their kinds), for a leaf its path and value hash (not the
+// value). That is all an update, and a read of an absent key, needs from a
+// node, so with the cache warm such reads never reach LevelDB.
 //
 // Layout: one flat table of fixed-size entries, 8-way set-associative by
 // the hash's first bytes (hashes are uniform), no allocation per entry. The
@@ -29,6 +29,10 @@ class NodeShapeCache {
     bool leaf = false;
     Hash32 a{};  // internal: left child; leaf: path
     Hash32 b{};  // internal: right child; leaf: SHA-256 of the value bytes
+    // Internal: the kinds of the children as the tree encodes them (opaque
+    // here; 0 when unknown). A leaf's are 0.
+    uint8_t a_kind = 0;
+    uint8_t b_kind = 0;
   };
 
   // Holds at most `max_bytes` of entries (0: caches nothing).
@@ -52,8 +56,11 @@ class NodeShapeCache {
     Hash32 a{};
     Hash32 b{};
     uint32_t stamp = 0;  // value of clock_ at the last use
-    uint32_t leaf = 0;
+    uint8_t leaf = 0;
+    uint8_t a_kind = 0;
+    uint8_t b_kind = 0;
   };
+  static_assert(sizeof(Entry) == 104, "StateTreeOptions counts 104 bytes a node");
   static constexpr size_t kWays = 8;
 
   struct FreeTable {

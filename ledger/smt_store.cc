@@ -2,11 +2,20 @@
 
 #include <algorithm>
 
+#include "ledger/smt_proof.h"
+
 namespace imi::ledger {
 namespace {
 
 constexpr std::string_view kNodePrefix = "s/n/";
 constexpr std::string_view kRootPrefix = "s/r/";
+constexpr uint8_t kPageTag = 0x02;
+
+Status corrupt_page(const Hash32& hash, const std::string& why) {
+  return Status::error("state.corrupt_node", "state tree page " + to_hex(hash) + " " + why +
+                                                 "; the database is damaged: restore it or "
+                                                 "resync the node");
+}
 
 Status storage_error(const leveldb::Status& s) {
   return Status::error("state.storage", "reading the state tree from LevelDB failed: " +
@@ -14,6 +23,75 @@ Status storage_error(const leveldb::Status& s) {
 }
 
 }  // namespace
+
+size_t StatePage::find(const Hash32& hash) const {
+  for (size_t pos = 1; pos < kPositions; ++pos) {
+    if (has(pos) && nodes[pos].hash == hash) return pos;
+  }
+  return 0;
+}
+
+std::string encode_page(const StatePage& page) {
+  std::string bytes;
+  bytes.reserve(3 + 32 * StatePage::kPositions);
+  bytes.push_back(static_cast<char>(kPageTag));
+  bytes.push_back(static_cast<char>(page.held >> 8));
+  bytes.push_back(static_cast<char>(page.held & 0xff));
+  for (size_t pos = 1; pos < StatePage::kPositions; ++pos) {
+    if (!page.has(pos)) continue;
+    const StatePage::Node& n = page.nodes[pos];
+    if (!page.child_in_page(pos, 0)) bytes.append(reinterpret_cast<const char*>(n.left.data()), 32);
+    if (!page.child_in_page(pos, 1)) {
+      bytes.append(reinterpret_cast<const char*>(n.right.data()), 32);
+    }
+  }
+  return bytes;
+}
+
+Result<StatePage> decode_page(const Hash32& hash, std::string_view bytes) {
+  StatePage page;
+  if (bytes.size() < 3 || static_cast<uint8_t>(bytes[0]) != kPageTag) {
+    return corrupt_page(hash, "is not a page");
+  }
+  page.held =
+      static_cast<uint16_t>(static_cast<uint8_t>(bytes[1]) << 8 | static_cast<uint8_t>(bytes[2]));
+  if (!page.has(1) || page.has(0)) return corrupt_page(hash, "has no root position");
+  size_t at = 3;
+  auto take = [&](Hash32& out) {
+    if (bytes.size() - at < 32) return false;
+    std::memcpy(out.data(), bytes.data() + at, 32);
+    at += 32;
+    return true;
+  };
+  for (size_t pos = 1; pos < StatePage::kPositions; ++pos) {
+    if (!page.has(pos)) continue;
+    if (pos > 1 && !page.has(pos / 2)) return corrupt_page(hash, "holds a node without its parent");
+    StatePage::Node& n = page.nodes[pos];
+    if (!page.child_in_page(pos, 0) && !take(n.left)) return corrupt_page(hash, "is truncated");
+    if (!page.child_in_page(pos, 1) && !take(n.right)) return corrupt_page(hash, "is truncated");
+  }
+  if (at != bytes.size()) return corrupt_page(hash, "has trailing bytes");
+  // Bottom-up, so a node's children in the page are hashed before it.
+  for (size_t pos = StatePage::kPositions; pos-- > 1;) {
+    if (!page.has(pos)) continue;
+    StatePage::Node& n = page.nodes[pos];
+    if (page.child_in_page(pos, 0)) n.left = page.nodes[2 * pos].hash;
+    if (page.child_in_page(pos, 1)) n.right = page.nodes[2 * pos + 1].hash;
+    // Above the page's last level a child outside the page is a leaf or
+    // empty; a canonical tree has no internal node over fewer than two leaves.
+    const bool outside_is_leaf = pos < StatePage::kPositions / 2;
+    const bool left_empty = n.left == empty_subtree_hash();
+    const bool right_empty = n.right == empty_subtree_hash();
+    if ((left_empty && right_empty) ||
+        (outside_is_leaf && ((left_empty && !page.child_in_page(pos, 1)) ||
+                             (right_empty && !page.child_in_page(pos, 0))))) {
+      return corrupt_page(hash, "holds a node over fewer than two leaves");
+    }
+    n.hash = state_internal_hash(n.left, n.right);
+  }
+  if (page.nodes[1].hash != hash) return corrupt_page(hash, "does not match its hash");
+  return page;
+}
 
 void NodeWriteSet::merge(NodeWriteSet&& other) {
   if (nodes_.empty()) {

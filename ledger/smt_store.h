@@ -1,31 +1,59 @@
 // Storage of the sparse Merkle state tree's nodes (see ledger/smt.h).
 //
-// Nodes are content-addressed: a node is stored under its own hash, which
-// commits to its whole subtree. Versions therefore share unchanged nodes for
-// free, every earlier root stays provable as long as its nodes are kept, and a
+// Entries are content-addressed: each is stored under a hash that commits to
+// its whole subtree. Versions therefore share unchanged entries for free,
+// every earlier root stays provable as long as its entries are kept, and a
 // cache keyed by hash can never be stale.
 //
-// Node bytes (never hashed as such except the internal node, whose bytes are
-// exactly the preimage of its hash):
-//   internal: 0x01 ‖ left hash (32) ‖ right hash (32)         (65 bytes)
-//   leaf:     0x00 ‖ path (32) ‖ value bytes (JCS of the value) (33 + n bytes)
+// Two kinds of entries (issue 2: a block's LevelDB entries, not its hashes,
+// dominated commit and compaction CPU, so internal nodes are grouped):
+//   leaf: stored under the leaf's hash, on its own.
+//   page: the internal nodes of one subtree, 4 levels deep, stored under the
+//     hash of its top node. Page roots are the internal nodes at depths
+//     0, 4, 8, ... (depth = number of path bits above the node; the root's is
+//     0). A page holds every internal node of the subtree at depths d..d+3
+//     (up to 15); the children at depth d+4 (page roots or leaves) and any
+//     leaf or empty child above them are referenced by hash only. An
+//     internal node never changes depth (its depth is the length of the
+//     common prefix of its leaves), so it is always in the page of its
+//     ancestor at depth floor(depth / 4) * 4; internal nodes are never
+//     stored on their own.
+//
+// Entry bytes:
+//   leaf: 0x00 ‖ path (32) ‖ value bytes (JCS of the value)       (33 + n bytes)
+//   page: 0x02 ‖ positions (2 bytes, big-endian) ‖ child hashes   (3 + 32 m bytes)
+//     A position numbers an in-page node heap-wise: the page root is 1, the
+//     children of position p are 2p (left) and 2p + 1 (right), so positions
+//     1..15 cover the 4 levels. Bit p of `positions` (bit 0 the least
+//     significant, always 0) says position p holds an internal node. Then,
+//     for every position held in increasing order, its left child's hash
+//     and then its right child's, each omitted when that child is held in
+//     the page (its hash is recomputed). An empty child is 32 zero bytes.
+//     A reader recomputes every node's hash bottom-up (internal hash =
+//     SHA-256(0x01 ‖ left ‖ right), ledger/smt_proof.h) and checks the page
+//     root's against the key. A child referenced by hash from levels 1..3 of
+//     a page is a leaf (or empty); from the 4th, a leaf or a page root.
 //   An empty subtree (hash = 32 zero bytes) is never stored.
 //
 // On-disk format in LevelDB (shared with the block store's keys):
-//   "s/n/" ‖ node hash (32 raw bytes)          → node bytes
-//   "s/r/" ‖ version (8 bytes, big-endian)     → root hash (32 raw bytes)
-// versions are block heights. Nothing is ever deleted yet: pruning nodes
-// reachable only from roots older than a retention window (mark from the kept
-// roots, sweep the rest) is a follow-up.
+//   "s/n/" ‖ leaf hash or page root hash (32 raw bytes) → entry bytes
+//   "s/r/" ‖ version (8 bytes, big-endian)               → root hash (32 raw bytes)
+// versions are block heights. Before store schema 2 (ledger/store.h) every
+// internal node was its own entry (0x01 ‖ left ‖ right); such a store is not
+// read. Nothing is ever deleted yet: pruning entries reachable only from
+// roots older than a retention window (mark from the kept roots, sweep the
+// rest) is a follow-up.
 #pragma once
 
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -42,16 +70,48 @@ struct Hash32Hasher {
   }
 };
 
-// Read side of node storage: the seam tests and overlays substitute.
+// One page, decoded (format above).
+struct StatePage {
+  static constexpr size_t kLevels = 4;
+  static constexpr size_t kPositions = 16;  // 1..15; 0 unused
+  struct Node {
+    Hash32 hash{};
+    Hash32 left{};
+    Hash32 right{};
+  };
+
+  bool has(size_t pos) const { return pos < kPositions && ((held >> pos) & 1) != 0; }
+  // Whether child `side` (0 left, 1 right) of position `pos` is in the page.
+  bool child_in_page(size_t pos, int side) const {
+    return pos < kPositions / 2 && has(2 * pos + side);
+  }
+  // The position holding `hash`, 0 if none.
+  size_t find(const Hash32& hash) const;
+
+  uint16_t held = 0;  // bit p: position p holds an internal node
+  std::array<Node, kPositions> nodes{};
+};
+
+// The bytes of `page`. Every held position's children must be set; a child
+// in the page must be the node at its position (the hashes are not checked).
+std::string encode_page(const StatePage& page);
+// Decodes a page read under `hash` and verifies it: every node's hash is
+// recomputed and the root's must be `hash`. Errors: state.corrupt_node (bytes
+// malformed, not matching `hash`, or a node that cannot exist in a canonical
+// tree, e.g. one with an empty child and a leaf as its only children).
+Result<StatePage> decode_page(const Hash32& hash, std::string_view bytes);
+
+// Read side of entry storage: the seam tests and overlays substitute.
 class NodeReader {
  public:
   virtual ~NodeReader() = default;
-  // The node bytes stored under `hash`, nullopt if there is none, or an
-  // error if the storage failed ("state.storage").
+  // The entry (leaf or page) stored under `hash`, nullopt if there is none,
+  // or an error if the storage failed ("state.storage").
   virtual Result<std::optional<std::string>> read_node(const Hash32& hash) const = 0;
 };
 
-// Nodes created by a StateTree update, not yet persisted. Thread-compatible.
+// Entries (leaves and pages) created by a StateTree update, not yet
+// persisted. Thread-compatible.
 class NodeWriteSet {
  public:
   void put(const Hash32& hash, std::string bytes) {
@@ -62,13 +122,13 @@ class NodeWriteSet {
     return it == nodes_.end() ? nullptr : &it->second;
   }
   size_t size() const { return nodes_.size(); }
-  // Makes room for `n` nodes in all without rehashing.
+  // Makes room for `n` entries in all without rehashing.
   void reserve(size_t n) { nodes_.reserve(n); }
   bool empty() const { return nodes_.empty(); }
   void clear() { nodes_.clear(); }
-  // Moves `other`'s nodes in (committing several blocks at once).
+  // Moves `other`'s entries in (committing several blocks at once).
   void merge(NodeWriteSet&& other);
-  // Adds a put of every node to `batch` under the on-disk keys above.
+  // Adds a put of every entry to `batch` under the on-disk keys above.
   void write_to(leveldb::WriteBatch& batch) const;
   const std::unordered_map<Hash32, std::string, Hash32Hasher>& nodes() const { return nodes_; }
 
@@ -76,9 +136,9 @@ class NodeWriteSet {
   std::unordered_map<Hash32, std::string, Hash32Hasher> nodes_;
 };
 
-// Reads nodes from uncommitted write sets first (newest layer first), then
+// Reads entries from uncommitted write sets first (newest layer first), then
 // from `base`. Lets the executor apply a second uncommitted block on top of
-// the first one's nodes. Does not own the layers; they must outlive it.
+// the first one's entries. Does not own the layers; they must outlive it.
 class OverlayNodeReader : public NodeReader {
  public:
   explicit OverlayNodeReader(const NodeReader& base) : base_(base) {}
@@ -94,7 +154,7 @@ class OverlayNodeReader : public NodeReader {
   std::vector<const NodeWriteSet*> layers_;  // oldest first
 };
 
-// Nodes and per-version roots in a LevelDB database the caller owns.
+// Entries and per-version roots in a LevelDB database the caller owns.
 // Thread-safe as LevelDB is.
 class LevelDbNodeStore : public NodeReader {
  public:

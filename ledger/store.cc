@@ -115,6 +115,13 @@ Status Store::recover() {
                                                std::to_string(kStoreSchemaVersion) +
                                                ": upgrade the node");
     }
+    if (version < kStoreSchemaVersion) {
+      return Status::error("store.schema", "store schema version " + std::to_string(version) +
+                                               " is older than this node's " +
+                                               std::to_string(kStoreSchemaVersion) +
+                                               " and is not converted: resync the node into an "
+                                               "empty data directory");
+    }
   } else if (head.is_ok()) {
     return Status::error("store.corrupt", "head record without a schema record");
   }

@@ -44,7 +44,9 @@
 
 namespace imi::ledger {
 
-constexpr uint32_t kStoreSchemaVersion = 1;
+// 2: the state tree stores its internal nodes in pages (ledger/smt_store.h,
+// issue 2). A store of another version is refused, never misread.
+constexpr uint32_t kStoreSchemaVersion = 2;
 // Key prefix reserved for the state tree's nodes.
 constexpr std::string_view kStatePrefix = "s/";
 
@@ -105,7 +107,8 @@ class Store {
   // block. Errors: store.io (LevelDB could not open the directory, e.g. it is
   // locked by another process), store.corrupt (the head names a block that is
   // missing or differs, or a block exists above the head), store.schema (the
-  // store was written by a newer schema version: upgrade the node).
+  // store was written by another schema version: a newer one needs a newer
+  // node, an older one a resync into an empty data directory).
   static Result<std::unique_ptr<Store>> open(const std::string& path,
                                              const StoreOptions& options = {});
   ~Store();

@@ -223,6 +223,21 @@ TEST_CASE("store refuses a store written by a newer schema") {
   CHECK(s.status().code() == "store.schema");
 }
 
+TEST_CASE("store refuses a store written by an older schema (state tree before pages)") {
+  TempDir dir;
+  {
+    auto s = Store::open(dir.path());
+    REQUIRE(s.is_ok());
+    REQUIRE((*s)->commit_block(make_commit(0)).is_ok());
+    leveldb::WriteOptions wo;
+    REQUIRE((*s)->db()->Put(wo, "m/schema", std::string("\0\0\0\x01", 4)).ok());
+  }
+  auto s = Store::open(dir.path());
+  REQUIRE_FALSE(s.is_ok());
+  CHECK(s.status().code() == "store.schema");
+  CHECK(s.status().to_string().find("resync") != std::string::npos);
+}
+
 TEST_CASE("store detects a head whose block is missing") {
   TempDir dir;
   {
