@@ -81,6 +81,13 @@ def test_commit_and_proofs():
         status = node.get_json("/v1/status")
         for h in range(0, status["height"] + 1):
             check_block(node, h, status)
+        # Resubmitting a committed transaction (the first and the last of the
+        # sender's) still answers its id, and nothing new is pending.
+        for tx in (txs[0], txs[-1]):
+            code, _, body = node.submit(tx)
+            assert code in (200, 202) and body["id"] == tx_id(tx), (code, body)
+            assert node.get_json("/v1/txs/" + tx_id(tx))["status"] == "committed"
+        assert node.get_json("/v1/status")["height"] == status["height"]
 
         # State: the anchor record and the account, proven against the state root
         # of the block the answer names.
