@@ -1,5 +1,7 @@
 #include "ledger/transaction.h"
 
+#include <cassert>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -175,7 +177,16 @@ Result<Transaction> Transaction::from_json(std::shared_ptr<const rapidjson::Docu
 
   tx.canonical_ = jcs(value);
   if (tx.canonical_.size() > limits.tx_bytes_max) return too_large(tx.canonical_.size(), limits);
-  tx.unsigned_canonical_ = jcs_without(value, "sig");
+  // The members are exactly the nine above, so in JCS order the text ends
+  // with "sig" then "v" (which is 1): the signed text is the canonical one
+  // without its `,"sig":"<128 hex>"`, cut out instead of serialised again.
+  static constexpr std::string_view kTail = "\",\"v\":1}";
+  static constexpr std::string_view kSigKey = ",\"sig\":\"";
+  const size_t sig_at = tx.canonical_.size() - kTail.size() - 128 - kSigKey.size();
+  tx.unsigned_canonical_.reserve(sig_at + 6);
+  tx.unsigned_canonical_.append(tx.canonical_, 0, sig_at);
+  tx.unsigned_canonical_.append(",\"v\":1}");
+  assert(tx.unsigned_canonical_ == jcs_without(value, "sig"));
   tx.id_ = sha256(tx.canonical_);
   tx.doc_ = std::move(doc);
   tx.value_ = &value;
