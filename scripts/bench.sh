@@ -49,7 +49,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$dir"
+  if [ -n "${IMI_BENCH_KEEP:-}" ]; then echo "bench: kept $dir (node logs in net/node*/)" >&2; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
 
