@@ -55,7 +55,7 @@ namespace {
 
 constexpr int kTxs = 1000;
 constexpr const char* kChain = "bench";
-constexpr int kFormat = 2;  // bump when the state's on-disk form changes (2: pages)
+constexpr int kFormat = 3;  // bump when the state's on-disk form changes (3: pages)
 
 double thread_cpu_ms() {
   timespec ts{};

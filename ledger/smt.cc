@@ -56,46 +56,67 @@ StateTree::Place StateTree::child_place(const Place& at, const Hash32& hash, con
                side == 0 ? node.left_kind : node.right_kind};
 }
 
-// The internal node at `pos` of `page`. A child outside the page is a leaf
-// above the page's last level (the page holds every internal node of its
-// levels), a leaf or a page root below it.
+StateTree::Kind StateTree::kind_in_page(StatePage::ChildKind kind) {
+  switch (kind) {
+    case StatePage::ChildKind::kEmpty:
+      return Kind::kEmpty;
+    case StatePage::ChildKind::kLeaf:
+      return Kind::kLeaf;
+    case StatePage::ChildKind::kInPage:
+      return Kind::kInternal;
+    case StatePage::ChildKind::kHash:
+      break;
+  }
+  return Kind::kUnknown;  // a page root, not read yet
+}
+
+// The internal node at `pos` of `page`.
 StateTree::Node StateTree::page_node(const StatePage& page, size_t pos) {
   const StatePage::Node& n = page.nodes[pos];
   Node node;
   node.kind = Kind::kInternal;
-  node.left = n.left;
-  node.right = n.right;
-  auto kind = [&](const Hash32& child, int side) {
-    if (page.child_in_page(pos, side)) return Kind::kInternal;
-    if (child == empty_subtree_hash()) return Kind::kEmpty;
-    return pos < StatePage::kPositions / 2 ? Kind::kLeaf : Kind::kUnknown;
-  };
-  node.left_kind = kind(n.left, 0);
-  node.right_kind = kind(n.right, 1);
+  node.left = n.child[0].hash;
+  node.right = n.child[1].hash;
+  node.left_kind = kind_in_page(n.child[0].kind);
+  node.right_kind = kind_in_page(n.child[1].kind);
   return node;
 }
 
-void StateTree::remember(StatePage page) {
+Status StateTree::decode_into_memo(const Hash32& root, std::string_view bytes) {
+  page_valid_ = false;
+  if (Status s = decode_page(root, bytes, page_); !s.is_ok()) return s;
+  page_valid_ = true;
+  const StatePage& page = page_;
+  for (size_t pos = 1; pos < StatePage::kPositions; ++pos) {
+    if (!page.has(pos)) continue;
+    cache_.prefetch(page.nodes[pos].hash);
+    for (const StatePage::Child& c : page.nodes[pos].child) {
+      if (c.kind == StatePage::ChildKind::kLeaf) cache_.prefetch(c.hash);
+    }
+  }
   // Deepest first, so the page root ends up the most recently used.
   for (size_t pos = StatePage::kPositions; pos-- > 1;) {
     if (!page.has(pos)) continue;
+    for (const StatePage::Child& c : page.nodes[pos].child) {
+      if (c.kind == StatePage::ChildKind::kLeaf) {
+        cache_.put(c.hash, NodeShapeCache::Shape{true, c.path, c.value_hash});
+      }
+    }
     const Node node = page_node(page, pos);
     cache_.put(page.nodes[pos].hash, NodeShapeCache::Shape{false, node.left, node.right,
                                                            static_cast<uint8_t>(node.left_kind),
                                                            static_cast<uint8_t>(node.right_kind)});
   }
-  page_ = std::move(page);
+  return Status::ok();
 }
 
 Result<const StatePage*> StateTree::read_page(const Hash32& root) {
-  if (page_ && page_->nodes[1].hash == root) return &*page_;
+  if (page_valid_ && page_.nodes[1].hash == root) return &page_;
   auto read = reader_.read_node(root);
   if (!read) return read.status();
   if (!read->has_value()) return missing(root);
-  auto page = decode_page(root, **read);
-  if (!page) return page.status();
-  remember(std::move(*page));
-  return &*page_;
+  if (Status s = decode_into_memo(root, **read); !s.is_ok()) return s;
+  return &page_;
 }
 
 Result<StateTree::Node> StateTree::read_entry(const Hash32& hash, size_t depth) {
@@ -106,10 +127,8 @@ Result<StateTree::Node> StateTree::read_entry(const Hash32& hash, size_t depth) 
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   if (!bytes.empty() && data[0] == kPageTag) {
     if (depth % kPageLevels != 0) return corrupt(hash, "is a page below a page root's depth");
-    auto page = decode_page(hash, bytes);
-    if (!page) return page.status();
-    remember(std::move(*page));
-    return page_node(*page_, 1);
+    if (Status s = decode_into_memo(hash, bytes); !s.is_ok()) return s;
+    return page_node(page_, 1);
   }
   if (bytes.size() >= 33 && data[0] == kLeafTag) {
     Node node;
@@ -145,8 +164,15 @@ Result<StateTree::Node> StateTree::load(const Hash32& hash, const Place& at, boo
     node.right_kind = node.right == empty_subtree_hash() ? Kind::kEmpty : Kind(shape.b_kind);
     return node;
   }
-  if (page_) {
-    if (size_t pos = page_->find(hash)) return page_node(*page_, pos);
+  if (page_valid_) {
+    if (size_t pos = page_.find(hash)) return page_node(page_, pos);
+    const StatePage::Child* leaf = with_value ? nullptr : page_.find_leaf(hash);
+    if (leaf) {
+      node.kind = Kind::kLeaf;
+      node.path = leaf->path;
+      node.value_hash = leaf->value_hash;
+      return node;
+    }
   }
   // A page root, or a leaf: stored under its own hash.
   if (at.depth % kPageLevels == 0 || at.kind == Kind::kLeaf) return read_entry(hash, at.depth);
@@ -283,9 +309,13 @@ Result<Hash32> StateTree::update(const Hash32& root, std::span<const StateWrite>
   out_new_nodes.reserve(out_new_nodes.size() + 4 * ops.size());
   fresh_.clear();
   fresh_.reserve(16 * ops.size());
+  leaves_.clear();
+  leaves_.reserve(2 * ops.size());
 
   auto sub = update_subtree(root, Place{}, ops, out_new_nodes);
+  if (sub) cache_created();
   fresh_.clear();
+  leaves_.clear();
   if (!sub) return sub.status();
   return sub->hash;
 }
@@ -305,7 +335,7 @@ Result<StateTree::Sub> StateTree::update_subtree(const Hash32& hash, const Place
                                 [](const Item& a, const Hash32& p) { return a.path < p; });
     items.insert(items.end(), ops.begin(), pos);
     if (pos == ops.end() || pos->path != node->path) {
-      items.push_back(Item{node->path, nullptr, hash});
+      items.push_back(Item{node->path, nullptr, hash, node->value_hash});
     }
     items.insert(items.end(), pos, ops.end());
     return build(at.depth, items, out);
@@ -322,6 +352,10 @@ Result<StateTree::Sub> StateTree::update_subtree(const Hash32& hash, const Place
   const Place right_at = child_place(at, hash, *node, 1);
   Sub left{node->left, node->left_kind};
   Sub right{node->right, node->right_kind};
+  // Both children's lookups start now: the right one's is done by the time
+  // the left subtree is.
+  if (!lops.empty()) cache_.prefetch(node->left);
+  if (!rops.empty()) cache_.prefetch(node->right);
   if (!lops.empty()) {
     auto l = update_subtree(node->left, left_at, lops, out);
     if (!l) return l.status();
@@ -354,12 +388,17 @@ Result<StateTree::Sub> StateTree::build(size_t depth, std::span<const Item> item
   }
   if (count == 0) return Sub{empty_subtree_hash(), Kind::kEmpty};
   if (count == 1) {
-    if (first->existing) return Sub{*first->existing, Kind::kLeaf};
+    // A leaf's shape is kept for the page that will hold it.
+    leaves_.push_back(Leaf{first->path, first->value_hash});
+    const auto index = static_cast<int32_t>(leaves_.size() - 1);
+    if (first->existing) return Sub{*first->existing, Kind::kLeaf, index};
     Hash32 value_hash = hash_bytes(as_bytes(*first->value));
+    leaves_.back().value_hash = value_hash;
     Hash32 h = state_leaf_hash(first->path, value_hash);
     out.put(h, encode_leaf(first->path, *first->value));
-    cache_.put(h, NodeShapeCache::Shape{true, first->path, value_hash});
-    return Sub{h, Kind::kLeaf};
+    leaves_.back().hash = h;
+    leaves_.back().created = true;  // cached at the end of the update
+    return Sub{h, Kind::kLeaf, index};
   }
   // Two distinct paths always differ before bit 256.
   assert(depth < kPathBits);
@@ -394,15 +433,44 @@ Result<StateTree::Sub> StateTree::combine(const Sub& left, const Sub& right,
     if (other.kind != Kind::kInternal) return other;  // empty or a lone leaf moves up
   }
   Hash32 h = state_internal_hash(l.hash, r.hash);
-  fresh_.push_back(Fresh{l, r});
-  cache_.put(h, NodeShapeCache::Shape{false, l.hash, r.hash, static_cast<uint8_t>(l.kind),
-                                      static_cast<uint8_t>(r.kind)});
+  fresh_.push_back(Fresh{h, l, r});  // cached at the end of the update
   return Sub{h, Kind::kInternal, static_cast<int32_t>(fresh_.size() - 1)};
 }
 
 // ---------------------------------------------------------------- writing pages
 
+void StateTree::cache_created() {
+  // In creation order (children before parents, so the root ends up the most
+  // recently used), in groups whose sets are prefetched together: each put
+  // is a memory miss, and one after another they were a fifth of an update.
+  constexpr size_t kGroup = 16;
+  for (size_t i = 0; i < leaves_.size(); i += kGroup) {
+    const size_t end = std::min(leaves_.size(), i + kGroup);
+    for (size_t j = i; j < end; ++j) {
+      if (leaves_[j].created) cache_.prefetch(leaves_[j].hash);
+    }
+    for (size_t j = i; j < end; ++j) {
+      const Leaf& l = leaves_[j];
+      if (l.created) cache_.put(l.hash, NodeShapeCache::Shape{true, l.path, l.value_hash});
+    }
+  }
+  for (size_t i = 0; i < fresh_.size(); i += kGroup) {
+    const size_t end = std::min(fresh_.size(), i + kGroup);
+    for (size_t j = i; j < end; ++j) cache_.prefetch(fresh_[j].hash);
+    for (size_t j = i; j < end; ++j) {
+      const Fresh& f = fresh_[j];
+      cache_.put(f.hash, NodeShapeCache::Shape{false, f.left.hash, f.right.hash,
+                                               static_cast<uint8_t>(f.left.kind),
+                                               static_cast<uint8_t>(f.right.kind)});
+    }
+  }
+}
+
 Result<StateTree::Node> StateTree::unchanged_node(const Hash32& hash, const Hash32* old_root) {
+  // The old page itself, when this update has just read it.
+  if (old_root && page_valid_ && page_.nodes[1].hash == *old_root) {
+    if (size_t pos = page_.find(hash)) return page_node(page_, pos);
+  }
   NodeShapeCache::Shape shape;
   if (cache_.get(hash, shape) && !shape.leaf) {
     Node node;
@@ -420,37 +488,88 @@ Result<StateTree::Node> StateTree::unchanged_node(const Hash32& hash, const Hash
   return corrupt(*old_root, "does not hold its node " + to_hex(hash));
 }
 
+Result<StatePage::Child> StateTree::leaf_child(const Sub& leaf) {
+  StatePage::Child c{StatePage::ChildKind::kLeaf, leaf.hash};
+  if (leaf.fresh >= 0) {
+    c.path = leaves_[leaf.fresh].path;
+    c.value_hash = leaves_[leaf.fresh].value_hash;
+    return c;
+  }
+  // An unchanged leaf: its shape was cached when its page (or itself) was
+  // read; if evicted since, it is read again.
+  auto node = load(leaf.hash, Place{0, {}, Kind::kLeaf}, false);
+  if (!node) return node.status();
+  if (node->kind != Kind::kLeaf) return corrupt(leaf.hash, "is not the leaf its parent names");
+  c.path = node->path;
+  c.value_hash = node->value_hash;
+  return c;
+}
+
 Status StateTree::emit_page(const Sub& root, const Hash32* old_root, NodeWriteSet& out) {
-  // Top down over the positions: a node's children inside the page are
-  // placed before the loop reaches them.
-  StatePage page;
-  std::array<Sub, StatePage::kPositions> subs{};
+  // Level by level, top down: a level's nodes are placed by the level above.
+  // Each level's unchanged nodes, then their leaf children, are looked up in
+  // the cache after prefetching them all, so the memory misses overlap.
+  StatePage& page = emit_;
+  std::array<Sub, StatePage::kPositions> subs;
+  std::array<std::array<Sub, 2>, StatePage::kPositions> kids;
   subs[1] = root;
   page.held = 1u << 1;
-  for (size_t pos = 1; pos < StatePage::kPositions; ++pos) {
-    if (!page.has(pos)) continue;
-    const Sub& sub = subs[pos];
-    Sub children[2];
-    if (sub.fresh >= 0) {
-      children[0] = fresh_[sub.fresh].left;
-      children[1] = fresh_[sub.fresh].right;
-    } else {
-      auto node = unchanged_node(sub.hash, old_root);
-      if (!node) return node.status();
-      children[0] = Sub{node->left, node->left_kind};
-      children[1] = Sub{node->right, node->right_kind};
+  for (size_t level = 0; level < kPageLevels; ++level) {
+    const size_t begin = size_t{1} << level, end = begin * 2;
+    const bool last_level = level + 1 == kPageLevels;
+    for (size_t pos = begin; pos < end; ++pos) {
+      if (page.has(pos) && subs[pos].fresh < 0) cache_.prefetch(subs[pos].hash);
     }
-    page.nodes[pos] = StatePage::Node{sub.hash, children[0].hash, children[1].hash};
-    if (pos >= StatePage::kPositions / 2) continue;  // the last level: children outside
-    for (int side = 0; side < 2; ++side) {
-      // Above the last level every child's kind is known (from the page it
-      // was read from, or from its creation).
-      if (children[side].kind == Kind::kUnknown) {
-        return corrupt(sub.hash, "has a child of unknown kind inside its page");
+    for (size_t pos = begin; pos < end; ++pos) {
+      if (!page.has(pos)) continue;
+      const Sub& sub = subs[pos];
+      if (sub.fresh >= 0) {
+        kids[pos] = {fresh_[sub.fresh].left, fresh_[sub.fresh].right};
+      } else {
+        auto node = unchanged_node(sub.hash, old_root);
+        if (!node) return node.status();
+        kids[pos] = {Sub{node->left, node->left_kind}, Sub{node->right, node->right_kind}};
       }
-      if (children[side].kind != Kind::kInternal) continue;
-      page.held |= static_cast<uint16_t>(1u << (2 * pos + side));
-      subs[2 * pos + side] = children[side];
+      for (const Sub& c : kids[pos]) {
+        if (c.kind == Kind::kLeaf && c.fresh < 0) cache_.prefetch(c.hash);
+      }
+    }
+    for (size_t pos = begin; pos < end; ++pos) {
+      if (!page.has(pos)) continue;
+      StatePage::Node& n = page.nodes[pos];
+      n.hash = subs[pos].hash;
+      for (int side = 0; side < 2; ++side) {
+        const Sub& c = kids[pos][side];
+        switch (c.kind) {
+          case Kind::kEmpty:
+            n.child[side].kind = StatePage::ChildKind::kEmpty;
+            n.child[side].hash = empty_subtree_hash();
+            break;
+          case Kind::kLeaf: {
+            auto leaf = leaf_child(c);
+            if (!leaf) return leaf.status();
+            n.child[side] = *leaf;
+            break;
+          }
+          case Kind::kInternal:
+          case Kind::kUnknown:
+            // Above the last level every child's kind is known (from the
+            // page it was read from, or from its creation); below it, a
+            // child of unknown kind is one a page named by hash: a page root.
+            n.child[side].hash = c.hash;
+            if (last_level) {
+              n.child[side].kind = StatePage::ChildKind::kHash;
+              break;
+            }
+            if (c.kind == Kind::kUnknown) {
+              return corrupt(n.hash, "has a child of unknown kind inside its page");
+            }
+            n.child[side].kind = StatePage::ChildKind::kInPage;
+            page.held |= static_cast<uint16_t>(1u << (2 * pos + side));
+            subs[2 * pos + side] = c;
+            break;
+        }
+      }
     }
   }
   out.put(root.hash, encode_page(page));

@@ -124,7 +124,8 @@ class StateTree {
     Kind kind = Kind::kUnknown;
   };
   // A subtree after an update; `fresh` indexes fresh_ if the update created
-  // this internal node, else -1.
+  // this internal node, leaves_ if this is a leaf whose shape the update
+  // knows, else -1.
   struct Sub {
     Hash32 hash{};
     Kind kind = Kind::kEmpty;
@@ -133,16 +134,25 @@ class StateTree {
   // An internal node created by the running update (kept until its page is
   // written: the cache may have evicted it by then).
   struct Fresh {
+    Hash32 hash{};
     Sub left, right;
+  };
+  struct Leaf {
+    Hash32 path{};
+    Hash32 value_hash{};
+    Hash32 hash{};         // if created
+    bool created = false;  // by this update (else an existing leaf that moved)
   };
   // A write in path order, or, while rebuilding a subtree, an existing leaf.
   struct Item {
     Hash32 path{};
     const std::string* value = nullptr;  // nullptr: delete (or existing leaf)
     std::optional<Hash32> existing;      // hash of an unchanged leaf
+    Hash32 value_hash{};                 // of the unchanged leaf
   };
 
   static Place child_place(const Place& at, const Hash32& hash, const Node& node, int side);
+  static Kind kind_in_page(StatePage::ChildKind kind);
   static Node page_node(const StatePage& page, size_t pos);
   // The node `hash` at `at`; a leaf's value is read only if `with_value`.
   Result<Node> load(const Hash32& hash, const Place& at, bool with_value);
@@ -151,8 +161,8 @@ class StateTree {
   Result<Node> read_entry(const Hash32& hash, size_t depth);
   // The page of page root `root`, read unless it is page_.
   Result<const StatePage*> read_page(const Hash32& root);
-  // Caches every node of `page` and keeps it as page_.
-  void remember(StatePage page);
+  // Decodes the page `root` into page_ and caches all its nodes and leaves.
+  Status decode_into_memo(const Hash32& root, std::string_view bytes);
   Result<Kind> kind_of(const Hash32& hash, const Place& at);
   Result<Sub> update_subtree(const Hash32& hash, const Place& at, std::span<const Item> ops,
                              NodeWriteSet& out);
@@ -163,18 +173,28 @@ class StateTree {
   // created by this update are unchanged from the page of `old_root` (the
   // internal node at the same position before the update), if any.
   Status emit_page(const Sub& root, const Hash32* old_root, NodeWriteSet& out);
+  // Caches the shapes of the nodes and leaves the update created.
+  void cache_created();
   // An internal node of the page of `old_root` that the update left unchanged.
   Result<Node> unchanged_node(const Hash32& hash, const Hash32* old_root);
+  // The page's form of the leaf child `leaf` (its path and value hash).
+  Result<StatePage::Child> leaf_child(const Sub& leaf);
 
   // Constant after construction.
   const NodeReader& reader_;
   // Mutated by every method.
   NodeShapeCache cache_;
-  // The page read last: with a cache too small to hold a page, a descent
-  // through its 4 levels still reads it once.
-  std::optional<StatePage> page_;
-  // The internal nodes the running update created.
+  // The page read last (if page_valid_): with a cache too small to hold a
+  // page, a descent through its 4 levels still reads it once.
+  StatePage page_;
+  bool page_valid_ = false;
+  // Where emit_page() assembles a page (kept to spare a 4 KB page's
+  // initialisation per page written).
+  StatePage emit_;
+  // The internal nodes the running update created, and the shapes of the
+  // leaves it placed.
   std::vector<Fresh> fresh_;
+  std::vector<Leaf> leaves_;
 };
 
 }  // namespace imi::ledger

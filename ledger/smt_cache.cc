@@ -11,30 +11,34 @@ namespace {
 
 constexpr size_t kInitialSets = 512;
 constexpr size_t kHugePage = size_t{2} << 20;
+constexpr uint32_t kTagMask = 0xffffff00u;
 
-bool is_free(const Hash32& h) {
+bool is_zero(const Hash32& h) {
   uint64_t w[4];
   std::memcpy(w, h.data(), sizeof w);
   return (w[0] | w[1] | w[2] | w[3]) == 0;
 }
 
+uint32_t flags_of(const NodeShapeCache::Shape& shape) {
+  return (shape.leaf ? 1u : 0u) | (shape.a_kind & 7u) << 1 | (shape.b_kind & 7u) << 4;
+}
+
 }  // namespace
 
 NodeShapeCache::NodeShapeCache(size_t max_bytes) {
-  size_t sets = max_bytes / (sizeof(Entry) * kWays);
+  size_t sets = max_bytes / sizeof(Set);
   if (sets == 0) return;
   max_sets_ = 1;
   while (max_sets_ * 2 <= sets) max_sets_ *= 2;
   sets_ = max_sets_ < kInitialSets ? max_sets_ : kInitialSets;
-  table_ = allocate(sets_ * kWays);
-  table_size_ = sets_ * kWays;
+  table_ = allocate(sets_);
 }
 
-void NodeShapeCache::FreeTable::operator()(Entry* table) const { std::free(table); }
+void NodeShapeCache::FreeTable::operator()(Set* table) const { std::free(table); }
 
-NodeShapeCache::Table NodeShapeCache::allocate(size_t entries) {
-  size_t bytes = entries * sizeof(Entry);
-  size_t align = alignof(Entry);
+NodeShapeCache::Table NodeShapeCache::allocate(size_t sets) {
+  size_t bytes = sets * sizeof(Set);
+  size_t align = alignof(Set);
   if (bytes >= kHugePage) {
     align = kHugePage;
     bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
@@ -45,9 +49,14 @@ NodeShapeCache::Table NodeShapeCache::allocate(size_t entries) {
   if (raw == nullptr) throw std::bad_alloc();
   // Advice only: without transparent huge pages the table works the same.
   if (align == kHugePage) (void)madvise(raw, bytes, MADV_HUGEPAGE);
-  Entry* table = static_cast<Entry*>(raw);
-  for (size_t i = 0; i < entries; ++i) new (&table[i]) Entry{};
-  return Table(table);
+  std::memset(raw, 0, bytes);  // all tags 0: every entry free
+  return Table(static_cast<Set*>(raw));
+}
+
+// Bytes 8..10 of the hash (bytes 0..7 pick the set), never 0 (free).
+uint32_t NodeShapeCache::tag_of(const Hash32& hash) {
+  uint32_t t = uint32_t{hash[8]} | uint32_t{hash[9]} << 8 | uint32_t{hash[10]} << 16;
+  return (t == 0 ? 1 : t) << 8;
 }
 
 size_t NodeShapeCache::set_of(const Hash32& hash) const {
@@ -58,66 +67,65 @@ size_t NodeShapeCache::set_of(const Hash32& hash) const {
 
 bool NodeShapeCache::get(const Hash32& hash, Shape& out) {
   if (sets_ == 0) return false;
-  Entry* set = &table_[set_of(hash) * kWays];
+  Set& set = table_[set_of(hash)];
+  const uint32_t tag = tag_of(hash);
   for (size_t i = 0; i < kWays; ++i) {
-    if (set[i].hash == hash) {
-      set[i].stamp = ++clock_;
-      out.leaf = set[i].leaf != 0;
-      out.a = set[i].a;
-      out.b = set[i].b;
-      out.a_kind = set[i].a_kind;
-      out.b_kind = set[i].b_kind;
-      return true;
-    }
+    if ((set.tag[i] & kTagMask) != tag || set.entry[i].hash != hash) continue;
+    set.stamp[i] = ++clock_;
+    const uint32_t flags = set.tag[i];
+    out.leaf = (flags & 1u) != 0;
+    out.a = set.entry[i].a;
+    out.b = set.entry[i].b;
+    out.a_kind = static_cast<uint8_t>(flags >> 1 & 7u);
+    out.b_kind = static_cast<uint8_t>(flags >> 4 & 7u);
+    return true;
   }
   return false;
 }
 
 void NodeShapeCache::put(const Hash32& hash, const Shape& shape) {
-  if (sets_ == 0 || is_free(hash)) return;
-  if (sets_ < max_sets_ && used_ * 4 >= table_size_ * 3) grow();
-  Entry* set = &table_[set_of(hash) * kWays];
+  if (sets_ == 0 || is_zero(hash)) return;
+  if (sets_ < max_sets_ && used_ * 4 >= sets_ * kWays * 3) grow();
+  const uint32_t tag = tag_of(hash);
+  Set* set = &table_[set_of(hash)];
   for (size_t i = 0; i < kWays; ++i) {
-    if (set[i].hash == hash) {
-      set[i].stamp = ++clock_;
-      // The same node, perhaps now with its children's kinds known.
-      if (shape.a_kind != 0) set[i].a_kind = shape.a_kind;
-      if (shape.b_kind != 0) set[i].b_kind = shape.b_kind;
-      return;
-    }
+    if ((set->tag[i] & kTagMask) != tag || set->entry[i].hash != hash) continue;
+    set->stamp[i] = ++clock_;
+    // The same node, perhaps now with its children's kinds known.
+    if (shape.a_kind != 0) set->tag[i] = (set->tag[i] & ~(7u << 1)) | (shape.a_kind & 7u) << 1;
+    if (shape.b_kind != 0) set->tag[i] = (set->tag[i] & ~(7u << 4)) | (shape.b_kind & 7u) << 4;
+    return;
   }
   // Below the bound a full set grows the table rather than evicting: hashes
   // are uniform, so some set fills long before the table does, and an entry
   // evicted while filling (warm() loads the top levels first, so those are
   // the oldest) would cost a read on every later update through it.
-  while (sets_ < max_sets_ && set_is_full(set)) {
+  while (sets_ < max_sets_ && set_is_full(*set)) {
     grow();
-    set = &table_[set_of(hash) * kWays];
+    set = &table_[set_of(hash)];
   }
-  Entry* free_slot = nullptr;
-  Entry* lru = nullptr;
+  size_t victim = kWays;
   uint32_t oldest = 0;
   for (size_t i = 0; i < kWays; ++i) {
-    Entry& e = set[i];
-    if (is_free(e.hash)) {
-      if (!free_slot) free_slot = &e;
-      continue;
+    if (set->tag[i] == 0) {
+      victim = i;
+      ++used_;
+      break;
     }
-    uint32_t age = clock_ - e.stamp;  // wraps correctly for ages below 2^32
-    if (!lru || age >= oldest) {
-      lru = &e;
+    uint32_t age = clock_ - set->stamp[i];  // wraps correctly for ages below 2^32
+    if (victim == kWays || age >= oldest) {
+      victim = i;
       oldest = age;
     }
   }
-  Entry* victim = free_slot ? free_slot : lru;
-  if (free_slot) ++used_;
-  *victim =
-      Entry{hash, shape.a, shape.b, ++clock_, uint8_t{shape.leaf}, shape.a_kind, shape.b_kind};
+  set->tag[victim] = tag | flags_of(shape);
+  set->stamp[victim] = ++clock_;
+  set->entry[victim] = Entry{hash, shape.a, shape.b};
 }
 
-bool NodeShapeCache::set_is_full(const Entry* set) {
+bool NodeShapeCache::set_is_full(const Set& set) {
   for (size_t i = 0; i < kWays; ++i) {
-    if (is_free(set[i].hash)) return false;
+    if (set.tag[i] == 0) return false;
   }
   return true;
 }
@@ -129,20 +137,24 @@ void NodeShapeCache::touch(const Hash32& hash) {
 
 void NodeShapeCache::grow() {
   Table old = std::move(table_);
-  const size_t old_size = table_size_;
+  const size_t old_sets = sets_;
   sets_ *= 2;
-  table_ = allocate(sets_ * kWays);
-  table_size_ = sets_ * kWays;
+  table_ = allocate(sets_);
   used_ = 0;
-  for (size_t j = 0; j < old_size; ++j) {
-    const Entry& e = old[j];
-    if (is_free(e.hash)) continue;
-    Entry* set = &table_[set_of(e.hash) * kWays];
-    for (size_t i = 0; i < kWays; ++i) {
-      if (is_free(set[i].hash)) {
-        set[i] = e;
-        ++used_;
-        break;
+  // Each new set takes entries of one old set only, so they always fit.
+  for (size_t j = 0; j < old_sets; ++j) {
+    const Set& from = old[j];
+    for (size_t w = 0; w < kWays; ++w) {
+      if (from.tag[w] == 0) continue;
+      Set& to = table_[set_of(from.entry[w].hash)];
+      for (size_t i = 0; i < kWays; ++i) {
+        if (to.tag[i] == 0) {
+          to.tag[i] = from.tag[w];
+          to.stamp[i] = from.stamp[w];
+          to.entry[i] = from.entry[w];
+          ++used_;
+          break;
+        }
       }
     }
   }

@@ -31,25 +31,60 @@ size_t StatePage::find(const Hash32& hash) const {
   return 0;
 }
 
+const StatePage::Child* StatePage::find_leaf(const Hash32& hash) const {
+  for (size_t pos = 1; pos < kPositions; ++pos) {
+    if (!has(pos)) continue;
+    for (const Child& c : nodes[pos].child) {
+      if (c.kind == ChildKind::kLeaf && c.hash == hash) return &c;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+constexpr uint8_t kChildEmpty = 0x00;
+constexpr uint8_t kChildLeaf = 0x01;
+constexpr uint8_t kChildHash = 0x02;
+
+void append(std::string& bytes, const Hash32& h) {
+  bytes.append(reinterpret_cast<const char*>(h.data()), h.size());
+}
+
+}  // namespace
+
 std::string encode_page(const StatePage& page) {
   std::string bytes;
-  bytes.reserve(3 + 32 * StatePage::kPositions);
+  bytes.reserve(3 + 65 * StatePage::kPositions);
   bytes.push_back(static_cast<char>(kPageTag));
   bytes.push_back(static_cast<char>(page.held >> 8));
   bytes.push_back(static_cast<char>(page.held & 0xff));
   for (size_t pos = 1; pos < StatePage::kPositions; ++pos) {
     if (!page.has(pos)) continue;
-    const StatePage::Node& n = page.nodes[pos];
-    if (!page.child_in_page(pos, 0)) bytes.append(reinterpret_cast<const char*>(n.left.data()), 32);
-    if (!page.child_in_page(pos, 1)) {
-      bytes.append(reinterpret_cast<const char*>(n.right.data()), 32);
+    for (const StatePage::Child& c : page.nodes[pos].child) {
+      switch (c.kind) {
+        case StatePage::ChildKind::kInPage:
+          break;
+        case StatePage::ChildKind::kEmpty:
+          bytes.push_back(static_cast<char>(kChildEmpty));
+          break;
+        case StatePage::ChildKind::kLeaf:
+          bytes.push_back(static_cast<char>(kChildLeaf));
+          append(bytes, c.path);
+          append(bytes, c.value_hash);
+          break;
+        case StatePage::ChildKind::kHash:
+          bytes.push_back(static_cast<char>(kChildHash));
+          append(bytes, c.hash);
+          break;
+      }
     }
   }
   return bytes;
 }
 
-Result<StatePage> decode_page(const Hash32& hash, std::string_view bytes) {
-  StatePage page;
+Status decode_page(const Hash32& hash, std::string_view bytes, StatePage& page) {
+  using Kind = StatePage::ChildKind;
   if (bytes.size() < 3 || static_cast<uint8_t>(bytes[0]) != kPageTag) {
     return corrupt_page(hash, "is not a page");
   }
@@ -66,31 +101,49 @@ Result<StatePage> decode_page(const Hash32& hash, std::string_view bytes) {
   for (size_t pos = 1; pos < StatePage::kPositions; ++pos) {
     if (!page.has(pos)) continue;
     if (pos > 1 && !page.has(pos / 2)) return corrupt_page(hash, "holds a node without its parent");
-    StatePage::Node& n = page.nodes[pos];
-    if (!page.child_in_page(pos, 0) && !take(n.left)) return corrupt_page(hash, "is truncated");
-    if (!page.child_in_page(pos, 1) && !take(n.right)) return corrupt_page(hash, "is truncated");
+    const bool last_level = pos >= StatePage::kPositions / 2;
+    for (int side = 0; side < 2; ++side) {
+      StatePage::Child& c = page.nodes[pos].child[side];
+      if (!last_level && page.has(2 * pos + side)) {
+        c.kind = Kind::kInPage;
+        continue;
+      }
+      if (at == bytes.size()) return corrupt_page(hash, "is truncated");
+      const uint8_t tag = static_cast<uint8_t>(bytes[at++]);
+      if (tag == kChildEmpty) {
+        c.kind = Kind::kEmpty;
+        c.hash = empty_subtree_hash();
+      } else if (tag == kChildLeaf) {
+        c.kind = Kind::kLeaf;
+        if (!take(c.path) || !take(c.value_hash)) return corrupt_page(hash, "is truncated");
+        c.hash = state_leaf_hash(c.path, c.value_hash);
+      } else if (tag == kChildHash && last_level) {
+        c.kind = Kind::kHash;
+        if (!take(c.hash)) return corrupt_page(hash, "is truncated");
+        if (c.hash == empty_subtree_hash()) return corrupt_page(hash, "names an empty page root");
+      } else {
+        return corrupt_page(hash, "has a child of unknown kind");
+      }
+    }
   }
   if (at != bytes.size()) return corrupt_page(hash, "has trailing bytes");
   // Bottom-up, so a node's children in the page are hashed before it.
   for (size_t pos = StatePage::kPositions; pos-- > 1;) {
     if (!page.has(pos)) continue;
     StatePage::Node& n = page.nodes[pos];
-    if (page.child_in_page(pos, 0)) n.left = page.nodes[2 * pos].hash;
-    if (page.child_in_page(pos, 1)) n.right = page.nodes[2 * pos + 1].hash;
-    // Above the page's last level a child outside the page is a leaf or
-    // empty; a canonical tree has no internal node over fewer than two leaves.
-    const bool outside_is_leaf = pos < StatePage::kPositions / 2;
-    const bool left_empty = n.left == empty_subtree_hash();
-    const bool right_empty = n.right == empty_subtree_hash();
-    if ((left_empty && right_empty) ||
-        (outside_is_leaf && ((left_empty && !page.child_in_page(pos, 1)) ||
-                             (right_empty && !page.child_in_page(pos, 0))))) {
+    for (int side = 0; side < 2; ++side) {
+      if (n.child[side].kind == Kind::kInPage) n.child[side].hash = page.nodes[2 * pos + side].hash;
+    }
+    // A canonical tree has no internal node over fewer than two leaves.
+    const Kind l = n.child[0].kind, r = n.child[1].kind;
+    if ((l == Kind::kEmpty && r != Kind::kInPage && r != Kind::kHash) ||
+        (r == Kind::kEmpty && l != Kind::kInPage && l != Kind::kHash)) {
       return corrupt_page(hash, "holds a node over fewer than two leaves");
     }
-    n.hash = state_internal_hash(n.left, n.right);
+    n.hash = state_internal_hash(n.child[0].hash, n.child[1].hash);
   }
   if (page.nodes[1].hash != hash) return corrupt_page(hash, "does not match its hash");
-  return page;
+  return Status::ok();
 }
 
 void NodeWriteSet::merge(NodeWriteSet&& other) {

@@ -21,18 +21,23 @@
 //
 // Entry bytes:
 //   leaf: 0x00 ‖ path (32) ‖ value bytes (JCS of the value)       (33 + n bytes)
-//   page: 0x02 ‖ positions (2 bytes, big-endian) ‖ child hashes   (3 + 32 m bytes)
+//   page: 0x02 ‖ positions (2 bytes, big-endian) ‖ children
 //     A position numbers an in-page node heap-wise: the page root is 1, the
 //     children of position p are 2p (left) and 2p + 1 (right), so positions
 //     1..15 cover the 4 levels. Bit p of `positions` (bit 0 the least
 //     significant, always 0) says position p holds an internal node. Then,
-//     for every position held in increasing order, its left child's hash
-//     and then its right child's, each omitted when that child is held in
-//     the page (its hash is recomputed). An empty child is 32 zero bytes.
-//     A reader recomputes every node's hash bottom-up (internal hash =
-//     SHA-256(0x01 ‖ left ‖ right), ledger/smt_proof.h) and checks the page
-//     root's against the key. A child referenced by hash from levels 1..3 of
-//     a page is a leaf (or empty); from the 4th, a leaf or a page root.
+//     for every position held in increasing order, its left child and then
+//     its right child, each omitted when that child is held in the page (its
+//     hash is recomputed), else a tag and its bytes:
+//       0x00  empty                                  (no bytes)
+//       0x01  leaf: path ‖ SHA-256 of the value bytes (64 bytes)
+//       0x02  page root: its hash                    (32 bytes; children of
+//             the 4th level only, as above it every internal node is held)
+//     A reader recomputes every leaf's and node's hash bottom-up (ledger/
+//     smt_proof.h) and checks the page root's against the key. Reading a page
+//     thus gives the shapes of all its leaf children too: an update or a read
+//     of an absent key needs no leaf entry, and a read of a present key's
+//     value reads its leaf entry only.
 //   An empty subtree (hash = 32 zero bytes) is never stored.
 //
 // On-disk format in LevelDB (shared with the block store's keys):
@@ -74,32 +79,38 @@ struct Hash32Hasher {
 struct StatePage {
   static constexpr size_t kLevels = 4;
   static constexpr size_t kPositions = 16;  // 1..15; 0 unused
+  // kHash: a page root, known by its hash only.
+  enum class ChildKind : uint8_t { kEmpty, kLeaf, kHash, kInPage };
+  struct Child {
+    ChildKind kind = ChildKind::kEmpty;
+    Hash32 hash{};
+    Hash32 path{};        // leaf
+    Hash32 value_hash{};  // leaf
+  };
   struct Node {
     Hash32 hash{};
-    Hash32 left{};
-    Hash32 right{};
+    Child child[2];  // left, right
   };
 
   bool has(size_t pos) const { return pos < kPositions && ((held >> pos) & 1) != 0; }
-  // Whether child `side` (0 left, 1 right) of position `pos` is in the page.
-  bool child_in_page(size_t pos, int side) const {
-    return pos < kPositions / 2 && has(2 * pos + side);
-  }
-  // The position holding `hash`, 0 if none.
+  // The position holding the internal node `hash`, 0 if none.
   size_t find(const Hash32& hash) const;
+  // The leaf child `hash`, nullptr if none.
+  const Child* find_leaf(const Hash32& hash) const;
 
   uint16_t held = 0;  // bit p: position p holds an internal node
   std::array<Node, kPositions> nodes{};
 };
 
-// The bytes of `page`. Every held position's children must be set; a child
-// in the page must be the node at its position (the hashes are not checked).
+// The bytes of `page`. Every held position's children must be set, kInPage
+// exactly for the children held (hashes are not checked).
 std::string encode_page(const StatePage& page);
-// Decodes a page read under `hash` and verifies it: every node's hash is
-// recomputed and the root's must be `hash`. Errors: state.corrupt_node (bytes
+// Decodes a page read under `hash` into `out` and verifies it: every node's
+// hash is recomputed and the root's must be `hash` (on an error `out` holds
+// garbage). Errors: state.corrupt_node (bytes
 // malformed, not matching `hash`, or a node that cannot exist in a canonical
-// tree, e.g. one with an empty child and a leaf as its only children).
-Result<StatePage> decode_page(const Hash32& hash, std::string_view bytes);
+// tree: one over an empty child and a leaf or nothing).
+Status decode_page(const Hash32& hash, std::string_view bytes, StatePage& out);
 
 // Read side of entry storage: the seam tests and overlays substitute.
 class NodeReader {

@@ -1,5 +1,6 @@
 // The state tree's node-shape cache (ledger/smt_cache.h): nothing is lost
-// while the table may still grow, the byte bound holds, eviction at the bound
+// while the table may still grow (shapes and children's kinds come back as
+// put), the byte bound holds, eviction at the bound
 // takes the least recently used entry, and StateTree::warm() leaves the top
 // levels the most recently used.
 #include "ledger/smt_cache.h"
@@ -28,6 +29,10 @@ NodeShapeCache::Shape shape_of(const Hash32& h) {
   s.leaf = (h[5] & 1) != 0;
   s.a = sha256(ByteView(h.data(), h.size()));
   s.b = h;
+  if (!s.leaf) {
+    s.a_kind = h[6] & 7;
+    s.b_kind = h[7] & 7;
+  }
   return s;
 }
 
@@ -61,7 +66,8 @@ TEST_CASE("smt cache: entries put while the table grows are all kept, with their
     NodeShapeCache::Shape s;
     if (!cache.get(h, s)) continue;
     NodeShapeCache::Shape want = shape_of(h);
-    found += (s.leaf == want.leaf && s.a == want.a && s.b == want.b);
+    found += (s.leaf == want.leaf && s.a == want.a && s.b == want.b && s.a_kind == want.a_kind &&
+              s.b_kind == want.b_kind);
   }
   CHECK(found == hashes.size());
   // The table could still grow (below the bound nothing may be evicted).
@@ -87,6 +93,15 @@ TEST_CASE("smt cache: at the byte bound a full set evicts its least recently use
   CHECK_FALSE(cache.get(same_set[1], s));
   for (size_t i = 2; i < 9; ++i) CHECK(cache.get(same_set[i], s));
   CHECK(cache.bytes() <= 4096);
+  // A put of a cached node keeps it, learning its children's kinds if given.
+  NodeShapeCache::Shape internal{false, same_set[2], same_set[3]};
+  cache.put(same_set[4], internal);
+  REQUIRE(cache.get(same_set[4], s));
+  CHECK(s.a == shape_of(same_set[4]).a);
+  internal.a_kind = 5;
+  cache.put(same_set[4], internal);
+  REQUIRE(cache.get(same_set[4], s));
+  CHECK(s.a_kind == 5);
   // The empty subtree (all zero) is never cached, and a zero-byte cache holds nothing.
   cache.put(Hash32{}, shape_of(Hash32{}));
   CHECK_FALSE(cache.get(Hash32{}, s));

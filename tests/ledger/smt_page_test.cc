@@ -394,4 +394,12 @@ TEST_CASE("smt pages: a missed leaf costs one read, a missed path one read a pag
     CHECK(**cold.get(root, "a", k) == "v");
     CHECK(store.reads == (depth + 3) / 4 + 1);
   }
+  // An absent key's proof reads the pages only: they hold their leaves' shapes.
+  for (int i = 0; i < 100; ++i) {
+    const std::string k = "absent" + std::to_string(i);
+    store.reads = 0;
+    auto p = cold.prove(root, "a", k);
+    REQUIRE(p);
+    CHECK(store.reads == (p->proof.siblings.size() + 3) / 4);
+  }
 }
