@@ -324,7 +324,7 @@ void update_figures(Store& store, const BuiltState& st, const Options& o, bool p
   warm(tree, st.root);
   const int warmup = 2;
   Stats stats;
-  size_t created = 0, pages = 0;
+  size_t created = 0, pages = 0, bytes = 0;
   for (int b = 0; b < warmup + o.blocks; ++b) {
     auto w = update_block(b, st.keys);
     NodeWriteSet out;
@@ -337,16 +337,19 @@ void update_figures(Store& store, const BuiltState& st, const Options& o, bool p
     if (b >= warmup) {
       created += out.size();
       // A page's bytes start with 0x02, a leaf's with 0x00 (ledger/smt_store.h).
-      for (const auto& [hash, bytes] : out.nodes()) pages += !bytes.empty() && bytes[0] == 0x02;
+      for (const auto& [hash, entry] : out.nodes()) {
+        pages += !entry.empty() && entry[0] == 0x02;
+        bytes += entry.size();
+      }
     }
   }
   std::printf("apply 1,000 tx x 2 keys (1,000 existing + 1,000 new) to a %llu-key state\n",
               static_cast<unsigned long long>(st.keys));
   std::printf(
-      "  after %d warm-up blocks; per block %zu entries written (%zu pages, %zu leaves), %zu "
-      "reads reach LevelDB; tree cache %.1f MiB\n",
+      "  after %d warm-up blocks; per block %zu entries written (%zu pages, %zu leaves; %zu KB), "
+      "%zu reads reach LevelDB; tree cache %.1f MiB\n",
       warmup, created / o.blocks, pages / o.blocks, (created - pages) / o.blocks,
-      nodes.reads / o.blocks, tree.cached_bytes() / 1048576.0);
+      bytes / o.blocks / 1000, nodes.reads / o.blocks, tree.cached_bytes() / 1048576.0);
   stats.print("  StateTree::update -> new root");
 }
 

@@ -70,6 +70,22 @@ StateTree::Kind StateTree::kind_in_page(StatePage::ChildKind kind) {
   return Kind::kUnknown;  // a page root, not read yet
 }
 
+StateTree::Node StateTree::shape_node(const NodeShapeCache::Shape& shape) {
+  Node node;
+  if (shape.leaf) {
+    node.kind = Kind::kLeaf;
+    node.path = shape.a;
+    node.value_hash = shape.b;
+    return node;
+  }
+  node.kind = Kind::kInternal;
+  node.left = shape.a;
+  node.right = shape.b;
+  node.left_kind = node.left == empty_subtree_hash() ? Kind::kEmpty : Kind(shape.a_kind);
+  node.right_kind = node.right == empty_subtree_hash() ? Kind::kEmpty : Kind(shape.b_kind);
+  return node;
+}
+
 // The internal node at `pos` of `page`.
 StateTree::Node StateTree::page_node(const StatePage& page, size_t pos) {
   const StatePage::Node& n = page.nodes[pos];
@@ -150,20 +166,7 @@ Result<StateTree::Node> StateTree::load(const Hash32& hash, const Place& at, boo
   Node node;
   if (hash == empty_subtree_hash()) return node;
   NodeShapeCache::Shape shape;
-  if (cache_.get(hash, shape) && !(shape.leaf && with_value)) {
-    if (shape.leaf) {
-      node.kind = Kind::kLeaf;
-      node.path = shape.a;
-      node.value_hash = shape.b;
-      return node;
-    }
-    node.kind = Kind::kInternal;
-    node.left = shape.a;
-    node.right = shape.b;
-    node.left_kind = node.left == empty_subtree_hash() ? Kind::kEmpty : Kind(shape.a_kind);
-    node.right_kind = node.right == empty_subtree_hash() ? Kind::kEmpty : Kind(shape.b_kind);
-    return node;
-  }
+  if (cache_.get(hash, shape) && !(shape.leaf && with_value)) return shape_node(shape);
   if (page_valid_) {
     if (size_t pos = page_.find(hash)) return page_node(page_, pos);
     const StatePage::Child* leaf = with_value ? nullptr : page_.find_leaf(hash);
@@ -472,15 +475,7 @@ Result<StateTree::Node> StateTree::unchanged_node(const Hash32& hash, const Hash
     if (size_t pos = page_.find(hash)) return page_node(page_, pos);
   }
   NodeShapeCache::Shape shape;
-  if (cache_.get(hash, shape) && !shape.leaf) {
-    Node node;
-    node.kind = Kind::kInternal;
-    node.left = shape.a;
-    node.right = shape.b;
-    node.left_kind = node.left == empty_subtree_hash() ? Kind::kEmpty : Kind(shape.a_kind);
-    node.right_kind = node.right == empty_subtree_hash() ? Kind::kEmpty : Kind(shape.b_kind);
-    return node;
-  }
+  if (cache_.get(hash, shape) && !shape.leaf) return shape_node(shape);
   if (!old_root) return corrupt(hash, "is not a node the update created nor an old one");
   auto page = read_page(*old_root);
   if (!page) return page.status();

@@ -131,8 +131,8 @@ class StateTree {
     Kind kind = Kind::kEmpty;
     int32_t fresh = -1;
   };
-  // An internal node created by the running update (kept until its page is
-  // written: the cache may have evicted it by then).
+  // An internal node created by the running update: its page is written from
+  // here (the cache may not hold it), and it is cached at the end.
   struct Fresh {
     Hash32 hash{};
     Sub left, right;
@@ -152,6 +152,7 @@ class StateTree {
   };
 
   static Place child_place(const Place& at, const Hash32& hash, const Node& node, int side);
+  static Node shape_node(const NodeShapeCache::Shape& shape);
   static Kind kind_in_page(StatePage::ChildKind kind);
   static Node page_node(const StatePage& page, size_t pos);
   // The node `hash` at `at`; a leaf's value is read only if `with_value`.
