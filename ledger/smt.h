@@ -28,9 +28,9 @@
 // shapes (children of internal nodes, path and value hash of leaves) are kept
 // in a cache bounded in bytes (ledger/smt_cache.h), so an update, and a read
 // of an absent key, reach the reader only for nodes not cached. A missed
-// internal node costs one read (of its page, whose nodes are all cached
-// then); a missed leaf costs one read too, as its parent's page says which
-// children are leaves, so reading a present key's value reads its leaf once.
+// node costs one read: of its page, which caches all the page's nodes and
+// its leaves' shapes; reading a present key's value reads its leaf entry once
+// (the page says the child is a leaf, so no page is read for it).
 //
 // Not thread-safe (the cache mutates on reads): one owner, or external locking.
 #pragma once

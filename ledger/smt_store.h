@@ -12,8 +12,9 @@
 //     hash of its top node. Page roots are the internal nodes at depths
 //     0, 4, 8, ... (depth = number of path bits above the node; the root's is
 //     0). A page holds every internal node of the subtree at depths d..d+3
-//     (up to 15); the children at depth d+4 (page roots or leaves) and any
-//     leaf or empty child above them are referenced by hash only. An
+//     (up to 15). Its nodes' other children are referenced: a page root (at
+//     depth d+4) by its hash, a leaf (at any depth down to d+4) by its path
+//     and value hash, so the page also gives its leaves' shapes. An
 //     internal node never changes depth (its depth is the length of the
 //     common prefix of its leaves), so it is always in the page of its
 //     ancestor at depth floor(depth / 4) * 4; internal nodes are never
