@@ -252,7 +252,13 @@ Status Executor::commit(Store& store, const Block& block, const CommitCertificat
     return Status::error("exec.mismatch", "the executed block is not block " +
                                               std::to_string(h.height) + " being committed");
   }
-  BlockCommit c;
+  // One BlockCommit reused block after block: its vectors and its batch keep
+  // their capacity (Store::commit_block(BlockCommit&&)).
+  BlockCommit& c = commit_scratch_;
+  c.state_writes.Clear();
+  c.cert_json.clear();
+  c.tx_ids.clear();
+  c.result_json.clear();
   c.height = h.height;
   c.block_id = block.id();
   c.block_json = block.canonical();
@@ -271,7 +277,7 @@ Status Executor::commit(Store& store, const Block& block, const CommitCertificat
   executed.new_nodes.write_to(c.state_writes);
   LevelDbNodeStore::put_root(c.state_writes, h.height, executed.state_root);
   c.sync = sync;
-  Status committed = store.commit_block(c);
+  Status committed = store.commit_block(std::move(c));
   if (!committed) {
     values_.reset(executed.parent_state_root);
     return committed;

@@ -154,6 +154,8 @@ class Executor {
   // Values at the last committed root (or at the root of the first block run
   // after a reset); blocks run on that root read through it.
   ValueCache values_;
+  // Reused by commit() so its buffers keep their capacity between blocks.
+  BlockCommit commit_scratch_;
 };
 
 }  // namespace imi::ledger

@@ -164,7 +164,7 @@ std::optional<StoreHead> Store::head() const {
   return head_;
 }
 
-Status Store::commit_block(const BlockCommit& c) {
+Status Store::commit_block(BlockCommit&& c) {
   std::lock_guard<std::mutex> lock(mu_);
   if (failed_) {
     return Status::error("store.failed",
@@ -196,7 +196,10 @@ Status Store::commit_block(const BlockCommit& c) {
     return Status::error("store.bad_commit", "state writes must stay under the state prefix");
   }
 
-  leveldb::WriteBatch batch;
+  // The state writes (often megabytes) are the batch the block's own
+  // records join, not copied into another one (leveldb::WriteBatch has no
+  // move: std::move would copy).
+  leveldb::WriteBatch& batch = c.state_writes;
   if (!head_) {
     std::string v;
     put_be(v, kStoreSchemaVersion, 4);
@@ -213,7 +216,6 @@ Status Store::commit_block(const BlockCommit& c) {
     batch.Put(tx_key(c.tx_ids[i]), loc);
     batch.Put(result_key(c.height, static_cast<uint32_t>(i)), c.result_json[i]);
   }
-  batch.Append(c.state_writes);
   StoreHead next{c.height, c.block_id};
   batch.Put(kHeadKey, encode_head(next));  // last: the record that says the block is whole
 

@@ -127,7 +127,16 @@ class Store {
   // failed: the block may or may not be durable; stop and reopen the store,
   // which then tells the truth; after a failed write this Store refuses
   // further commits with store.failed).
-  Status commit_block(const BlockCommit& commit);
+  // The rvalue form writes `commit.state_writes` itself, with the block's own
+  // records appended, instead of a copy: a caller that keeps one BlockCommit
+  // and Clear()s its batch for the next block reuses the buffer (megabytes
+  // a block, otherwise regrown and faulted in every time). Afterwards the
+  // batch holds what was written.
+  Status commit_block(BlockCommit&& commit);
+  Status commit_block(const BlockCommit& commit) {
+    BlockCommit copy = commit;
+    return commit_block(std::move(copy));
+  }
 
   // Reads. Each returns store.not_found if absent and store.io on a read error.
   Result<std::string> block_json(uint64_t height) const;
