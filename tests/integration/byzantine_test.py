@@ -40,6 +40,10 @@ def main():
         byz.imid = IMID_BYZ
         honest = [n for n in net.validators if n is not byz]
         net.start()
+        # It equivocates only as primary of view 0, i.e. at the first height:
+        # a proposal sent before a session is up never reaches that peer, so
+        # the load starts once every validator is connected to every other.
+        net.wait_connected()
         load = Load(net, threads=2)
         load.wait_more(300, timeout=90)
         acked = load.stop()

@@ -284,6 +284,24 @@ class Network:
             n.start()
             log("started %s at %s (pid %d)" % (n.name, n.url, n.proc.pid))
 
+    def wait_connected(self, nodes=None, timeout=30):
+        """Waits until each of `nodes` (default: every validator) reports in
+        /v1/status a P2P session with every other one of them."""
+        nodes = nodes if nodes is not None else [n for n in self.nodes if not n.observer]
+        deadline = time.time() + timeout
+        while True:
+            missing = []
+            for n in nodes:
+                peers = n.status().get("peers_connected", [])
+                count = peers if isinstance(peers, int) else len(peers)
+                if count < len(nodes) - 1:
+                    missing.append("%s (%d of %d)" % (n.name, count, len(nodes) - 1))
+            if not missing:
+                return
+            assert time.time() < deadline, "not all connected after %ds: %s" % (
+                timeout, ", ".join(missing))
+            time.sleep(0.05)
+
     def live(self, include_observers=False):
         """Nodes running, not stopped and not cut off."""
         return [n for n in self.nodes
