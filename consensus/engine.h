@@ -36,6 +36,7 @@ struct Options {
   uint64_t view_timeout_max_ticks = 640;     // back-off cap
   uint64_t rebroadcast_ticks = 8;            // resend own messages of an undecided height
   uint64_t censorship_blocks_max = 3;        // blocks that may pass over a pending tx
+  uint64_t censorship_ticks_min = 0;         // ... and ticks it must have waited too (gossip)
   uint64_t block_time_future_max_ms = 2000;  // Delta: block time <= own clock + Delta
   uint64_t view_window = 64;                 // accept views up to view + window
   uint64_t future_messages_max = 1024;       // buffered messages for height + 1
@@ -285,8 +286,12 @@ class Engine {
   std::map<uint64_t, CommitCertificate> certs_;
   std::map<std::pair<ValidatorId, uint64_t>, uint64_t> decided_sent_;  // (peer, height) -> tick
 
-  // censorship: pending id -> committed height when first seen
-  std::map<Hash32, uint64_t> pending_;
+  // censorship: pending id -> committed height and tick when first seen
+  struct FirstSeen {
+    uint64_t height = 0;
+    uint64_t tick = 0;
+  };
+  std::map<Hash32, FirstSeen> pending_;
 
   EvidenceTracker evidence_;
 

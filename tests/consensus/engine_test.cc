@@ -28,9 +28,11 @@ Options options_for(const Committee& c, size_t i) {
 
 // n engines with direct, lossless delivery (a filter can drop messages).
 struct Cluster {
-  explicit Cluster(size_t n) : c(n) {
+  explicit Cluster(size_t n, std::function<void(Options&)> tune = nullptr) : c(n) {
     for (size_t i = 0; i < n; ++i) {
-      engines.push_back(Engine::create(options_for(c, i), *c.members[i].signer, c.verifier,
+      Options o = options_for(c, i);
+      if (tune) tune(o);
+      engines.push_back(Engine::create(o, *c.members[i].signer, c.verifier,
                                        ChainTip{0, genesis, 1000, 0, std::nullopt},
                                        ValidatorSchedule(c.set), std::nullopt)
                             .value());
@@ -151,6 +153,44 @@ TEST_CASE("a crashed primary is replaced by a view change and progress resumes")
     if (i == primary) continue;
     CHECK(cl.committed[i].size() >= before + 2);
     CHECK(cl.engines[i]->view() >= 1);
+  }
+}
+
+TEST_CASE("a primary passing over a waiting transaction is replaced, after blocks and ticks") {
+  // Every validator reports a transaction waiting; the primary's blocks never
+  // include it. With no time floor, more than censorship_blocks_max blocks
+  // without it start a view change. With censorship_ticks_min, blocks alone
+  // (however many) do not, until that many ticks have passed too.
+  const Hash32 tx = sha256(std::string_view("waiting tx"));
+  auto report = [&tx](Cluster& cl) {
+    for (size_t i = 0; i < cl.engines.size(); ++i) cl.process(i, cl.engines[i]->on_pending({tx}));
+  };
+  auto max_view = [](Cluster& cl) {
+    uint64_t v = 0;
+    for (auto& e : cl.engines) v = std::max(v, e->view());
+    return v;
+  };
+  {
+    Cluster cl(4);
+    cl.tick_all(1);  // the engines' clocks start (block times are checked against them)
+    report(cl);
+    cl.run();
+    CHECK(cl.committed[0].size() > 4);
+    CHECK(max_view(cl) >= 1);
+  }
+  {
+    Cluster cl(4, [](Options& o) { o.censorship_ticks_min = 4; });
+    cl.tick_all(1);
+    const size_t before = cl.committed[0].size();
+    report(cl);
+    cl.run();
+    CHECK(cl.committed[0].size() > before + 4);  // blocks went on without it...
+    CHECK(max_view(cl) == 0);                    // ...and no view change yet
+    for (int k = 0; k < 6; ++k) {
+      report(cl);  // still waiting (the node reports after every commit and tick)
+      cl.tick_all(1);
+    }
+    CHECK(max_view(cl) >= 1);
   }
 }
 
