@@ -70,10 +70,11 @@ Status TransportImpl::start() {
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
+      const std::string why = ec.message();  // before close() overwrites ec
       acceptor_.close(ec);
       return Status::error("p2p.listen_failed", "cannot listen on " + options_.listen_host + ":" +
                                                     std::to_string(options_.listen_port) + ": " +
-                                                    ec.message());
+                                                    why);
     }
     log(LogLevel::kInfo, "listening on " + options_.listen_host + ":" +
                              std::to_string(listen_port()) + " as " + self_.did());

@@ -15,6 +15,7 @@ Standard library + imilib only (Debian's /usr/bin/python3 with python3-nacl).
 
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -39,12 +40,28 @@ def log(msg):
     print("[%7.2f] %s" % (time.time() % 10000, msg), flush=True)
 
 
+_ports_given = set()
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port for a node to listen on later. Chosen below the kernel's
+    ephemeral range (/proc/sys/net/ipv4/ip_local_port_range, 32768+ here), so
+    an outgoing connection of a test running alongside (ctest -j) cannot take
+    it before the node binds it, as a port from bind(0) could."""
+    for _ in range(1000):
+        port = random.randrange(20000, 32000)
+        if port in _ports_given:
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        _ports_given.add(port)
+        return port
+    raise RuntimeError("no free port in 20000-32000")
 
 
 def set_conf(path, values):
