@@ -23,40 +23,21 @@
 #include <sstream>
 
 #include "base/sha256.h"
+#include "tests/ledger/smt_test_util.h"
 
 using namespace imi;
 using namespace imi::ledger;
+using testing::MemStore;
 
 namespace {
-
-// Committed nodes in memory; counts reads.
-class MemStore : public NodeReader {
- public:
-  Result<std::optional<std::string>> read_node(const Hash32& hash) const override {
-    ++reads;
-    if (const std::string* b = nodes.find(hash)) return std::optional<std::string>(*b);
-    return std::optional<std::string>();
-  }
-  void commit(NodeWriteSet&& set) { nodes.merge(std::move(set)); }
-  NodeWriteSet nodes;
-  mutable size_t reads = 0;
-};
 
 using Model = std::map<std::pair<std::string, std::string>, std::string>;
 
 // The root computed from scratch from the full key set, as DESIGN states it.
-Hash32 ref_root(const std::vector<std::pair<Hash32, Hash32>>& leaves, size_t depth) {
-  if (leaves.empty()) return Hash32{};
-  if (leaves.size() == 1) return state_leaf_hash(leaves[0].first, leaves[0].second);
-  std::vector<std::pair<Hash32, Hash32>> l, r;
-  for (const auto& e : leaves) (path_bit(e.first, depth) == 0 ? l : r).push_back(e);
-  return state_internal_hash(ref_root(l, depth + 1), ref_root(r, depth + 1));
-}
-
 Hash32 ref_root(const Model& m) {
   std::vector<std::pair<Hash32, Hash32>> leaves;
   for (const auto& [k, v] : m) leaves.emplace_back(state_path(k.first, k.second), sha256(v));
-  return ref_root(leaves, 0);
+  return testing::root_of_leaves(leaves, 0);
 }
 
 std::vector<StateWrite> writes_of(const Model& m) {
