@@ -12,9 +12,11 @@
 
 #include "base/sha256.h"
 #include "ledger/smt.h"
+#include "tests/ledger/smt_test_util.h"
 
 using namespace imi;
 using namespace imi::ledger;
+using testing::MemStore;
 
 namespace {
 
@@ -35,18 +37,6 @@ NodeShapeCache::Shape shape_of(const Hash32& h) {
   }
   return s;
 }
-
-// Counts reads of committed nodes held in memory.
-class MemStore : public NodeReader {
- public:
-  Result<std::optional<std::string>> read_node(const Hash32& hash) const override {
-    ++reads;
-    if (const std::string* b = nodes.find(hash)) return std::optional<std::string>(*b);
-    return std::optional<std::string>();
-  }
-  NodeWriteSet nodes;
-  mutable size_t reads = 0;
-};
 
 }  // namespace
 
