@@ -174,6 +174,10 @@ const std::vector<Key>& keys() {
       uint_key("consensus", "block_txs_max",
                "Batch limit: transactions in one block (at most genesis block_txs_max).",
                &NodeConfig::block_txs_max, 1, 1000000),
+      uint_key("consensus", "slow_block_ms",
+               "Log a line with its phases (execute, votes, write) for each block that\n"
+               "# takes longer than this from proposal to durable commit; 0: never.",
+               &NodeConfig::slow_block_ms, 0, 3600000),
       uint_key("node", "verify_threads", "Worker threads that check transaction signatures.",
                &NodeConfig::verify_threads, 1, 64),
       uint_key("node", "api_threads", "Threads serving the HTTP API.", &NodeConfig::api_threads, 1,

@@ -55,7 +55,8 @@ struct NodeConfig {
   uint64_t view_timeout_ms = 2000;  // first view-change timeout
   uint64_t view_timeout_max_ms = 60000;
   uint64_t checkpoint_interval = 100;
-  size_t block_txs_max = 4000;  // batch limit of one block (<= genesis block_txs_max)
+  size_t block_txs_max = 4000;    // batch limit of one block (<= genesis block_txs_max)
+  uint64_t slow_block_ms = 1000;  // log a block's phases when it takes longer (0: never)
   // [node]
   size_t verify_threads = 1;  // signature-check worker threads
   size_t api_threads = 1;     // HTTP server threads

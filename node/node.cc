@@ -408,7 +408,7 @@ void Node::cut_block() {
   const Hash32 id = block->id();
   const std::string canonical = block->canonical();
   Bytes payload(canonical.begin(), canonical.end());
-  candidates_[id] = Candidate{block, std::move(*exec), cut_at};
+  candidates_[id] = Candidate{block, std::move(*exec), cut_at, std::chrono::steady_clock::now()};
   handle(engine_->propose(req.height, req.view, id, std::move(payload), ctx.time_ms));
 }
 
@@ -440,6 +440,7 @@ void Node::validate(const consensus::ValidateRequest& req) {
   // A block proposed by another primary.
   bool valid = false;
   uint64_t time_ms = 0;
+  const auto received_at = std::chrono::steady_clock::now();
   std::string text(req.payload.begin(), req.payload.end());
   auto block = ledger::Block::decode(text, limits_);
   if (!block) {
@@ -456,7 +457,7 @@ void Node::validate(const consensus::ValidateRequest& req) {
       time_ms = block->header().time_ms;
       auto shared = std::make_shared<const ledger::Block>(std::move(*block));
       candidates_[req.block] =
-          Candidate{shared, std::move(*exec), std::chrono::steady_clock::now()};
+          Candidate{shared, std::move(*exec), received_at, std::chrono::steady_clock::now()};
     } else {
       if (exec.status().code().starts_with("state.")) return fail(exec.status());
       log_line("rejecting the proposal at height " + std::to_string(req.height) + ": " +
@@ -486,22 +487,39 @@ Status Node::commit(const consensus::Committed& c) {
       return Status::error("node.missing_block", "the certified payload at height " +
                                                      std::to_string(c.height) +
                                                      " does not hash to its block id");
+    const auto received_at = std::chrono::steady_clock::now();
     auto exec = check_and_execute(*block);
     if (!exec) return exec.status();
     cand = Candidate{std::make_shared<const ledger::Block>(std::move(*block)), std::move(*exec),
-                     std::chrono::steady_clock::now()};
+                     received_at, std::chrono::steady_clock::now()};
   }
   candidates_.clear();
-  return commit_executed(cand.block, to_ledger_cert(c.cert), std::move(cand.executed), cand.cut_at);
+  return commit_executed(cand.block, to_ledger_cert(c.cert), std::move(cand.executed), cand.cut_at,
+                         cand.executed_at);
 }
 
 Status Node::commit_executed(std::shared_ptr<const ledger::Block> block,
                              const ledger::CommitCertificate& cert, ledger::ExecutedBlock executed,
-                             std::chrono::steady_clock::time_point cut_at, bool sync) {
+                             std::chrono::steady_clock::time_point cut_at,
+                             std::chrono::steady_clock::time_point executed_at, bool sync) {
+  const auto write_at = std::chrono::steady_clock::now();
   IMI_RETURN_IF_ERROR(executor_->commit(*store_, *block, &cert, executed, sync));
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - cut_at).count();
+  const auto written_at = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(written_at - cut_at).count();
   const uint64_t height = block->header().height;
+  if (home_.config.slow_block_ms != 0 && seconds * 1000 > home_.config.slow_block_ms) {
+    auto ms = [](auto from, auto to) {
+      return std::to_string(
+          std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
+    };
+    log_line("slow block " + std::to_string(height) + " (" + std::to_string(block->txs().size()) +
+             " txs, view " + std::to_string(cert.view) + "): " + ms(cut_at, written_at) +
+             " ms from " + (block->header().proposer == self_ ? "cutting it" : "receiving it") +
+             " to its durable commit: execute " + ms(cut_at, executed_at) +
+             " ms, votes and queueing " + ms(executed_at, write_at) + " ms, write " +
+             ms(write_at, written_at) + " ms (over [consensus] slow_block_ms = " +
+             std::to_string(home_.config.slow_block_ms) + ")");
+  }
   head_root_ = executed.state_root;
   last_commit_ms_ = wall_ms();
   {

@@ -105,7 +105,11 @@ class Node : public api::NodeApi {
   struct Candidate {
     std::shared_ptr<const ledger::Block> block;
     ledger::ExecutedBlock executed;
+    // When this node began on the block (cut it as primary, or began
+    // checking the proposal) and when it had executed it: with the commit's
+    // own times, the phases of the slow-block log line.
     std::chrono::steady_clock::time_point cut_at;
+    std::chrono::steady_clock::time_point executed_at;
   };
   // A committed block kept for quick proof answers.
   struct RecentBlock {
@@ -134,9 +138,12 @@ class Node : public api::NodeApi {
   // Persists a block executed on head_root_ with its certificate and
   // publishes it (head, recent blocks, watchers, mempool).
   // `sync` false only for block sync in the middle of a run of blocks.
+  // `cut_at`/`executed_at`: as in Candidate (for the commit-time metric and
+  // the slow-block log; block sync passes the time it fetched the block).
   Status commit_executed(std::shared_ptr<const ledger::Block> block,
                          const ledger::CommitCertificate& cert, ledger::ExecutedBlock executed,
-                         std::chrono::steady_clock::time_point cut_at, bool sync = true);
+                         std::chrono::steady_clock::time_point cut_at,
+                         std::chrono::steady_clock::time_point executed_at, bool sync = true);
   // Checks a proposed block (decoded, of the chain, at the expected height on
   // the head, signatures) and executes it; nullopt with the reason logged
   // if it is not valid.

@@ -302,9 +302,8 @@ Status Node::apply_synced(const SyncedBlock& b) {
     watched = watcher_count_ != 0;
   }
   const bool sync = sync_.buffered() == 0 || height % 64 == 0 || watched;
-  if (Status s =
-          commit_executed(shared, *cert, std::move(*exec), std::chrono::steady_clock::now(), sync);
-      !s) {
+  const auto now = std::chrono::steady_clock::now();
+  if (Status s = commit_executed(shared, *cert, std::move(*exec), now, now, sync); !s) {
     fail(s);
     return s;
   }
