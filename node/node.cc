@@ -505,21 +505,21 @@ Status Node::commit_executed(std::shared_ptr<const ledger::Block> block,
   const auto write_at = std::chrono::steady_clock::now();
   IMI_RETURN_IF_ERROR(executor_->commit(*store_, *block, &cert, executed, sync));
   const auto written_at = std::chrono::steady_clock::now();
-  const double seconds = std::chrono::duration<double>(written_at - cut_at).count();
   const uint64_t height = block->header().height;
-  if (home_.config.slow_block_ms != 0 && seconds * 1000 > home_.config.slow_block_ms) {
-    auto ms = [](auto from, auto to) {
-      return std::to_string(
-          std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
-    };
-    log_line("slow block " + std::to_string(height) + " (" + std::to_string(block->txs().size()) +
-             " txs, view " + std::to_string(cert.view) + "): " + ms(cut_at, written_at) +
-             " ms from " + (block->header().proposer == self_ ? "cutting it" : "receiving it") +
-             " to its durable commit: execute " + ms(cut_at, executed_at) +
-             " ms, votes and queueing " + ms(executed_at, write_at) + " ms, write " +
-             ms(write_at, written_at) + " ms (over [consensus] slow_block_ms = " +
-             std::to_string(home_.config.slow_block_ms) + ")");
-  }
+  auto seconds = [](auto from, auto to) {
+    return std::chrono::duration<double>(to - from).count();
+  };
+  BlockPhases phases;
+  phases.height = height;
+  phases.txs = block->txs().size();
+  phases.view = cert.view;
+  phases.cut_here = block->header().proposer == self_;
+  phases.execute_s = seconds(cut_at, executed_at);
+  phases.votes_s = seconds(executed_at, write_at);
+  phases.write_s = seconds(write_at, written_at);
+  metrics_.block_committed(phases);
+  if (home_.config.slow_block_ms != 0 && phases.total_s() * 1000 > home_.config.slow_block_ms)
+    log_line(slow_block_line(phases, home_.config.slow_block_ms));
   head_root_ = executed.state_root;
   last_commit_ms_ = wall_ms();
   {
@@ -546,7 +546,6 @@ Status Node::commit_executed(std::shared_ptr<const ledger::Block> block,
     recent_[height] = recent;
     while (recent_.size() > kRecentBlocksMax) recent_.erase(recent_.begin());
   }
-  metrics_.block_committed(seconds, txs.size());
 
   // Answer wait=commit callers.
   bool any_watcher;

@@ -82,8 +82,13 @@ nodes=()
 for ((i = 0; i < validators; i++)); do nodes+=("$dir/net/node$i"); done
 
 # The load comes from one address: no per-client rate limit.
+# IMI_BENCH_SLOW_BLOCK_MS=N: log the phases of every block slower than N ms
+# (node logs kept with IMI_BENCH_KEEP=1).
 for n in "${nodes[@]}"; do
   sed -i 's/^requests_per_second = .*/requests_per_second = 0/' "$n/imid.conf"
+  if [ -n "${IMI_BENCH_SLOW_BLOCK_MS:-}" ]; then
+    sed -i "s/^slow_block_ms = .*/slow_block_ms = $IMI_BENCH_SLOW_BLOCK_MS/" "$n/imid.conf"
+  fi
 done
 
 bench_args=(--seconds "$seconds" --warmup "$warmup" --mix "$mix" --payload "$payload")

@@ -117,6 +117,7 @@ def test_commit_and_proofs():
         code, ctype, metrics = node.request("GET", "/metrics")
         assert code == 200 and b"imi_height" in metrics and b"imi_txs_admitted_total 5" in metrics
         assert b"imi_block_commit_seconds_bucket" in metrics
+        assert b'imi_block_phase_seconds_total{phase="write"}' in metrics
         assert node.terminate() == 0
     finally:
         node.cleanup()

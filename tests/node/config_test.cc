@@ -67,6 +67,15 @@ TEST_CASE("p2p peers, observers and the node role round-trip") {
             .code() == "config.bad_value");
 }
 
+TEST_CASE("slow_block_ms: default one second, 0 turns the log line off") {
+  CHECK(NodeConfig::defaults().slow_block_ms == 1000);
+  auto off = parse_config("[consensus]\nslow_block_ms = 0\n");
+  REQUIRE(off);
+  CHECK(off->slow_block_ms == 0);
+  CHECK(render_config(NodeConfig::defaults()).find("slow_block_ms = 1000") != std::string::npos);
+  CHECK_FALSE(parse_config("[consensus]\nslow_block_ms = -5\n"));
+}
+
 TEST_CASE("a file may name only what it changes") {
   auto c = parse_config("# comment\n\n[mempool]\ntxs_max = 5\n");
   REQUIRE(c);
