@@ -6,6 +6,7 @@
 #include <charconv>
 #include <vector>
 
+#include "base/json_string.h"
 #include "ledger/json.h"
 
 namespace imi::ledger {
@@ -28,52 +29,6 @@ bool key_less(const Member* a, const Member* b) {
     if (ca != cb) return ca < cb;
   }
   return name_of(a) < name_of(b);
-}
-
-// For each byte: 0 if written as is, else the character after the backslash
-// ('u' for \u00XX).
-struct EscapeTable {
-  char code[256] = {};
-  constexpr EscapeTable() {
-    for (int c = 0; c < 0x20; ++c) code[c] = 'u';
-    code[static_cast<unsigned char>('\b')] = 'b';
-    code[static_cast<unsigned char>('\t')] = 't';
-    code[static_cast<unsigned char>('\n')] = 'n';
-    code[static_cast<unsigned char>('\f')] = 'f';
-    code[static_cast<unsigned char>('\r')] = 'r';
-    code[static_cast<unsigned char>('"')] = '"';
-    code[static_cast<unsigned char>('\\')] = '\\';
-  }
-};
-constexpr EscapeTable kEscape;
-
-void write_string(std::string& out, const char* s, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  size_t first = 0;
-  while (first < n && kEscape.code[static_cast<unsigned char>(s[first])] == 0) ++first;
-  out += '"';
-  if (first == n) {  // the common case: nothing to escape
-    out.append(s, n);
-    out += '"';
-    return;
-  }
-  size_t run = 0;
-  for (size_t i = first; i < n; ++i) {
-    char code = kEscape.code[static_cast<unsigned char>(s[i])];
-    if (code == 0) continue;
-    out.append(s + run, i - run);
-    run = i + 1;
-    out += '\\';
-    out += code;
-    if (code == 'u') {
-      auto c = static_cast<unsigned char>(s[i]);
-      out += "00";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  out.append(s + run, n - run);
-  out += '"';
 }
 
 // Member pointers being sorted, reused across calls on one thread so a
@@ -103,7 +58,7 @@ class Writer {
         out_ += "true";
         break;
       case rapidjson::kStringType:
-        write_string(out_, v.GetString(), v.GetStringLength());
+        append_jcs_string(out_, std::string_view(v.GetString(), v.GetStringLength()));
         break;
       case rapidjson::kNumberType:
         number(v);
@@ -142,7 +97,7 @@ class Writer {
     for (size_t i = base; i < end; ++i) {
       if (i != base) out_ += ',';
       const Member* m = members_[i];
-      write_string(out_, m->name.GetString(), m->name.GetStringLength());
+      append_jcs_string(out_, std::string_view(m->name.GetString(), m->name.GetStringLength()));
       out_ += ':';
       value(m->value);
     }

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/json_string.h"
+
 namespace imi::p2p {
 namespace {
 
@@ -17,47 +19,6 @@ void ensure_sodium() {
   std::call_once(once, [] {
     if (sodium_init() < 0) std::abort();  // no cryptography at all: unrecoverable
   });
-}
-
-// RFC 8785 string: '"' and '\\' escaped, control characters as the short
-// escapes or \u00xx, every other byte as is (UTF-8 passes through).
-void append_json_string(std::string& out, std::string_view s) {
-  static const char* kHex = "0123456789abcdef";
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
 }
 
 const char* role_name(Role r) { return r == Role::kInitiator ? "initiator" : "responder"; }
@@ -99,14 +60,14 @@ std::string transcript_json(const std::string& chain, const PublicKey& initiator
                             const EphemeralKey& initiator_eph, const PublicKey& responder_key,
                             const EphemeralKey& responder_eph, const char* role) {
   std::string out = "{\"chain\":";
-  append_json_string(out, chain);
+  append_jcs_string(out, chain);
   out += ",\"initiator_eph\":\"" + to_hex(initiator_eph) + "\"";
   out += ",\"initiator_key\":\"" + to_hex(initiator_key) + "\"";
   out += ",\"responder_eph\":\"" + to_hex(responder_eph) + "\"";
   out += ",\"responder_key\":\"" + to_hex(responder_key) + "\"";
   if (role != nullptr) {
     out += ",\"role\":";
-    append_json_string(out, role);
+    append_jcs_string(out, role);
   }
   out += ",\"v\":1}";
   return out;
