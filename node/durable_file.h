@@ -2,10 +2,13 @@
 // DurableState (consensus/durable.h), written before any message leaves the
 // node.
 //
-// Two files, `<base>.a` and `<base>.b`, are written alternately, each in full
-// and fdatasync'ed: header "IMIDUR01" | u64 sequence | u32 length |
-// SHA-256(payload) | payload. A crash while writing one leaves the other
-// intact; load() returns the valid record with the highest sequence.
+// Two files, `<base>.a` and `<base>.b`, are written alternately, each record
+// fdatasync'ed: header "IMIDUR01" | u64 sequence | u32 length |
+// SHA-256(payload) (52 bytes) | payload. A crash while writing one leaves the
+// other intact; load() returns the valid record with the highest sequence.
+// A record overwrites the start of its file in place (the file only grows, in
+// powers of two from 4 KiB), so bytes after it are left from an earlier,
+// longer record and are not part of it.
 // Not thread-safe: one owner (the consensus loop).
 #pragma once
 

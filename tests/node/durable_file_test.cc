@@ -68,9 +68,15 @@ TEST_CASE("a torn or corrupt newest file falls back to the older record") {
   }
   SUBCASE("truncated") { fs::resize_file(base + ".b", 30); }
   SUBCASE("flipped byte") {
+    // The record's last byte: 52 bytes of header, then "newer".
     std::fstream io(base + ".b", std::ios::in | std::ios::out | std::ios::binary);
-    io.seekp(-1, std::ios::end);
+    io.seekp(52 + 4);
     io.put('X');
+  }
+  SUBCASE("flipped length") {
+    std::fstream io(base + ".b", std::ios::in | std::ios::out | std::ios::binary);
+    io.seekp(19);  // low byte of the u32 length at offset 16
+    io.put(6);
   }
   SUBCASE("empty") { fs::resize_file(base + ".b", 0); }
   DurableFile g(base);
@@ -78,6 +84,44 @@ TEST_CASE("a torn or corrupt newest file falls back to the older record") {
   REQUIRE(r);
   REQUIRE(*r);
   CHECK(**r == bytes("older"));
+}
+
+TEST_CASE("records overwrite their file in place; an earlier longer record's tail is ignored") {
+  TempDir d;
+  const std::string base = (d.path / "c").string();
+  const Bytes long_record(10000, 0x5a);
+  {
+    DurableFile f(base);
+    REQUIRE(f.load());
+    REQUIRE(f.store(long_record));  // .a, grows to 16 KiB
+    REQUIRE(f.store(bytes("b1")));  // .b, 4 KiB
+    REQUIRE(f.store(bytes("a2")));  // .a again: a short record over the long one
+  }
+  CHECK(fs::file_size(base + ".a") == 16384);
+  CHECK(fs::file_size(base + ".b") == 4096);
+  {
+    DurableFile g(base);
+    auto r = g.load();
+    REQUIRE(r);
+    REQUIRE(*r);
+    CHECK(**r == bytes("a2"));
+    // Many more small records: the files keep their size (no metadata to sync).
+    for (int i = 0; i < 20; ++i) REQUIRE(g.store(bytes("record " + std::to_string(i))));
+  }
+  CHECK(fs::file_size(base + ".a") == 16384);
+  CHECK(fs::file_size(base + ".b") == 4096);
+  DurableFile h(base);
+  auto r = h.load();
+  REQUIRE(r);
+  REQUIRE(*r);
+  CHECK(**r == bytes("record 19"));
+  // A record larger than its file grows it to the next power of two.
+  REQUIRE(h.store(Bytes(5000, 1)));
+  REQUIRE(h.store(Bytes(5000, 2)));
+  CHECK(fs::file_size(base + ".a") == 16384);
+  CHECK(fs::file_size(base + ".b") == 8192);
+  DurableFile k(base);
+  CHECK(**k.load() == Bytes(5000, 2));
 }
 
 }  // namespace
