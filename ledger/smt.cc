@@ -15,6 +15,10 @@ constexpr size_t kPathBits = 256;
 constexpr uint8_t kLeafTag = 0x00;
 constexpr uint8_t kPageTag = 0x02;
 constexpr size_t kPageLevels = StatePage::kLevels;
+// Pages kept decoded (about 3.6 KB each): an update rewrites a page soon
+// after reading it (the descent below it is short), so a few hundred cover
+// it while staying in the CPU's caches.
+constexpr size_t kMemoPages = 256;
 
 Status missing(const Hash32& hash) {
   return Status::error("state.missing_node",
@@ -48,7 +52,7 @@ Hash32 hash_bytes(ByteView data) { return sha256_concat({data}); }
 // ---------------------------------------------------------------- reading
 
 StateTree::StateTree(const NodeReader& reader, StateTreeOptions options)
-    : reader_(reader), cache_(options.cache_bytes) {}
+    : reader_(reader), cache_(options.cache_bytes), memo_(kMemoPages) {}
 
 StateTree::Place StateTree::child_place(const Place& at, const Hash32& hash, const Node& node,
                                         int side) {
@@ -98,11 +102,12 @@ StateTree::Node StateTree::page_node(const StatePage& page, size_t pos) {
   return node;
 }
 
-Status StateTree::decode_into_memo(const Hash32& root, std::string_view bytes) {
-  page_valid_ = false;
-  if (Status s = decode_page(root, bytes, page_); !s.is_ok()) return s;
-  page_valid_ = true;
-  const StatePage& page = page_;
+Result<const StatePage*> StateTree::decode_into_memo(const Hash32& root, std::string_view bytes) {
+  StatePage& page = memo_.add(root);
+  if (Status s = decode_page(root, bytes, page); !s.is_ok()) {
+    memo_.drop_last();
+    return s;
+  }
   for (size_t pos = 1; pos < StatePage::kPositions; ++pos) {
     if (!page.has(pos)) continue;
     cache_.prefetch(page.nodes[pos].hash);
@@ -123,16 +128,15 @@ Status StateTree::decode_into_memo(const Hash32& root, std::string_view bytes) {
                                                            static_cast<uint8_t>(node.left_kind),
                                                            static_cast<uint8_t>(node.right_kind)});
   }
-  return Status::ok();
+  return &page;
 }
 
 Result<const StatePage*> StateTree::read_page(const Hash32& root) {
-  if (page_valid_ && page_.nodes[1].hash == root) return &page_;
+  if (const StatePage* page = memo_.find(root)) return page;
   auto read = reader_.read_node(root);
   if (!read) return read.status();
   if (!read->has_value()) return missing(root);
-  if (Status s = decode_into_memo(root, **read); !s.is_ok()) return s;
-  return &page_;
+  return decode_into_memo(root, **read);
 }
 
 Result<StateTree::Node> StateTree::read_entry(const Hash32& hash, size_t depth) {
@@ -143,8 +147,9 @@ Result<StateTree::Node> StateTree::read_entry(const Hash32& hash, size_t depth) 
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   if (!bytes.empty() && data[0] == kPageTag) {
     if (depth % kPageLevels != 0) return corrupt(hash, "is a page below a page root's depth");
-    if (Status s = decode_into_memo(hash, bytes); !s.is_ok()) return s;
-    return page_node(page_, 1);
+    auto page = decode_into_memo(hash, bytes);
+    if (!page) return page.status();
+    return page_node(**page, 1);
   }
   if (bytes.size() >= 33 && data[0] == kLeafTag) {
     Node node;
@@ -167,15 +172,22 @@ Result<StateTree::Node> StateTree::load(const Hash32& hash, const Place& at, boo
   if (hash == empty_subtree_hash()) return node;
   NodeShapeCache::Shape shape;
   if (cache_.get(hash, shape) && !(shape.leaf && with_value)) return shape_node(shape);
-  if (page_valid_) {
-    if (size_t pos = page_.find(hash)) return page_node(page_, pos);
-    const StatePage::Child* leaf = with_value ? nullptr : page_.find_leaf(hash);
+  // In a page decoded lately: the page of the parent (which names a leaf
+  // child's shape), or the node's own page if it is a page root.
+  if (const StatePage* page = memo_.find(at.page_root)) {
+    if (at.depth % kPageLevels != 0) {
+      if (size_t pos = page->find(hash)) return page_node(*page, pos);
+    }
+    const StatePage::Child* leaf = with_value ? nullptr : page->find_leaf(hash);
     if (leaf) {
       node.kind = Kind::kLeaf;
       node.path = leaf->path;
       node.value_hash = leaf->value_hash;
       return node;
     }
+  }
+  if (at.depth % kPageLevels == 0) {
+    if (const StatePage* page = memo_.find(hash)) return page_node(*page, 1);
   }
   // A page root, or a leaf: stored under its own hash.
   if (at.depth % kPageLevels == 0 || at.kind == Kind::kLeaf) return read_entry(hash, at.depth);
@@ -189,6 +201,7 @@ Result<StateTree::Node> StateTree::load(const Hash32& hash, const Place& at, boo
 }
 
 Result<size_t> StateTree::warm(const Hash32& root, size_t max_nodes) {
+  memo_.clear();
   // Breadth first, so the top levels (which every update passes) are loaded
   // first; `order` keeps the loaded nodes in that order.
   std::vector<std::pair<Hash32, Place>> order;
@@ -216,9 +229,18 @@ Result<size_t> StateTree::warm(const Hash32& root, size_t max_nodes) {
   // the nodes again deepest first makes the top levels the most recently
   // used, reloading the few that were evicted, so later evictions take deep
   // nodes, which fewer updates pass.
+  // A node found in the memo is not in the cache: put makes every node
+  // cached and the most recently used.
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     auto node = load(it->first, it->second, false);
     if (!node) return node.status();
+    if (node->kind == Kind::kLeaf) {
+      cache_.put(it->first, NodeShapeCache::Shape{true, node->path, node->value_hash});
+    } else if (node->kind == Kind::kInternal) {
+      cache_.put(it->first, NodeShapeCache::Shape{false, node->left, node->right,
+                                                  static_cast<uint8_t>(node->left_kind),
+                                                  static_cast<uint8_t>(node->right_kind)});
+    }
   }
   return order.size();
 }
@@ -231,6 +253,7 @@ Result<StateTree::Kind> StateTree::kind_of(const Hash32& hash, const Place& at) 
 
 Result<ProvenValue> StateTree::prove(const Hash32& root, std::string_view app,
                                      std::string_view key) {
+  memo_.clear();
   const Hash32 path = state_path(app, key);
   ProvenValue out;
   Hash32 at = root;
@@ -267,6 +290,7 @@ Result<ProvenValue> StateTree::prove(const Hash32& root, std::string_view app,
 
 Result<std::optional<std::string>> StateTree::get(const Hash32& root, std::string_view app,
                                                   std::string_view key) {
+  memo_.clear();
   const Hash32 path = state_path(app, key);
   Hash32 at = root;
   Place place;
@@ -294,6 +318,7 @@ Result<std::optional<std::string>> StateTree::get(const Hash32& root, std::strin
 Result<Hash32> StateTree::update(const Hash32& root, std::span<const StateWrite> writes,
                                  NodeWriteSet& out_new_nodes) {
   if (writes.empty()) return root;
+  memo_.clear();
   std::vector<Item> ops;
   ops.reserve(writes.size());
   for (const StateWrite& w : writes) {
@@ -471,8 +496,8 @@ void StateTree::cache_created() {
 
 Result<StateTree::Node> StateTree::unchanged_node(const Hash32& hash, const Hash32* old_root) {
   // The old page itself, when this update has just read it.
-  if (old_root && page_valid_ && page_.nodes[1].hash == *old_root) {
-    if (size_t pos = page_.find(hash)) return page_node(page_, pos);
+  if (const StatePage* page = old_root ? memo_.find(*old_root) : nullptr) {
+    if (size_t pos = page->find(hash)) return page_node(*page, pos);
   }
   NodeShapeCache::Shape shape;
   if (cache_.get(hash, shape) && !shape.leaf) return shape_node(shape);
@@ -502,35 +527,67 @@ Result<StatePage::Child> StateTree::leaf_child(const Sub& leaf) {
 
 Status StateTree::emit_page(const Sub& root, const Hash32* old_root, NodeWriteSet& out) {
   // Level by level, top down: a level's nodes are placed by the level above.
-  // Each level's unchanged nodes, then their leaf children, are looked up in
-  // the cache after prefetching them all, so the memory misses overlap.
+  // A node keeps its position in its page, so an unchanged node, and an
+  // unchanged leaf child that did not move, are copied from the old page
+  // when this operation decoded it. The others are looked up in the cache,
+  // each level's nodes and then their leaf children after prefetching them
+  // all, so the memory misses overlap.
   StatePage& page = emit_;
   std::array<Sub, StatePage::kPositions> subs;
   std::array<std::array<Sub, 2>, StatePage::kPositions> kids;
+  std::array<bool, StatePage::kPositions> copied{};
   subs[1] = root;
   page.held = 1u << 1;
+  // Looked up again after every call that may read a page (and so reuse
+  // the memo's slots).
+  const StatePage* old = old_root ? memo_.find(*old_root) : nullptr;
+  auto old_node = [&](size_t pos, const Hash32& hash) -> const StatePage::Node* {
+    return old && old->has(pos) && old->nodes[pos].hash == hash ? &old->nodes[pos] : nullptr;
+  };
   for (size_t level = 0; level < kPageLevels; ++level) {
     const size_t begin = size_t{1} << level, end = begin * 2;
     const bool last_level = level + 1 == kPageLevels;
     for (size_t pos = begin; pos < end; ++pos) {
-      if (page.has(pos) && subs[pos].fresh < 0) cache_.prefetch(subs[pos].hash);
+      if (!page.has(pos)) continue;
+      copied[pos] = subs[pos].fresh < 0 && old_node(pos, subs[pos].hash) != nullptr;
+      if (subs[pos].fresh < 0 && !copied[pos]) cache_.prefetch(subs[pos].hash);
     }
     for (size_t pos = begin; pos < end; ++pos) {
       if (!page.has(pos)) continue;
       const Sub& sub = subs[pos];
+      if (copied[pos]) {
+        if (const StatePage::Node* was = old_node(pos, sub.hash)) {
+          StatePage::Node& n = page.nodes[pos];
+          n = *was;
+          for (int side = 0; side < 2; ++side) {
+            if (n.child[side].kind != StatePage::ChildKind::kInPage) continue;
+            page.held |= static_cast<uint16_t>(1u << (2 * pos + side));
+            subs[2 * pos + side] = Sub{n.child[side].hash, Kind::kInternal};
+          }
+          continue;
+        }
+        copied[pos] = false;  // the memo started over: look it up as below
+      }
       if (sub.fresh >= 0) {
         kids[pos] = {fresh_[sub.fresh].left, fresh_[sub.fresh].right};
       } else {
         auto node = unchanged_node(sub.hash, old_root);
         if (!node) return node.status();
+        old = old_root ? memo_.find(*old_root) : nullptr;
         kids[pos] = {Sub{node->left, node->left_kind}, Sub{node->right, node->right_kind}};
       }
-      for (const Sub& c : kids[pos]) {
-        if (c.kind == Kind::kLeaf && c.fresh < 0) cache_.prefetch(c.hash);
+      const StatePage::Node* was = old_node(pos, sub.hash);
+      for (int side = 0; side < 2; ++side) {
+        const Sub& c = kids[pos][side];
+        if (c.kind == Kind::kLeaf && c.fresh < 0 &&
+            !(was && was->child[side].kind == StatePage::ChildKind::kLeaf &&
+              was->child[side].hash == c.hash)) {
+          cache_.prefetch(c.hash);
+        }
       }
     }
     for (size_t pos = begin; pos < end; ++pos) {
-      if (!page.has(pos)) continue;
+      if (!page.has(pos) || copied[pos]) continue;
       StatePage::Node& n = page.nodes[pos];
       n.hash = subs[pos].hash;
       for (int side = 0; side < 2; ++side) {
@@ -541,8 +598,17 @@ Status StateTree::emit_page(const Sub& root, const Hash32* old_root, NodeWriteSe
             n.child[side].hash = empty_subtree_hash();
             break;
           case Kind::kLeaf: {
+            // A leaf the update did not move is at the same place in the
+            // old page (the node there may have changed).
+            if (const StatePage::Child* was = old ? &old->nodes[pos].child[side] : nullptr;
+                c.fresh < 0 && was && old->has(pos) && was->kind == StatePage::ChildKind::kLeaf &&
+                was->hash == c.hash) {
+              n.child[side] = *was;
+              break;
+            }
             auto leaf = leaf_child(c);
             if (!leaf) return leaf.status();
+            old = old_root ? memo_.find(*old_root) : nullptr;
             n.child[side] = *leaf;
             break;
           }

@@ -160,10 +160,10 @@ class StateTree {
   // Reads the entry stored under `hash` (a leaf, or the page of the page
   // root `hash`) at `depth`.
   Result<Node> read_entry(const Hash32& hash, size_t depth);
-  // The page of page root `root`, read unless it is page_.
+  // The page of page root `root`, read unless memo_ holds it.
   Result<const StatePage*> read_page(const Hash32& root);
-  // Decodes the page `root` into page_ and caches all its nodes and leaves.
-  Status decode_into_memo(const Hash32& root, std::string_view bytes);
+  // Decodes the page `root` into memo_ and caches all its nodes and leaves.
+  Result<const StatePage*> decode_into_memo(const Hash32& root, std::string_view bytes);
   Result<Kind> kind_of(const Hash32& hash, const Place& at);
   Result<Sub> update_subtree(const Hash32& hash, const Place& at, std::span<const Item> ops,
                              NodeWriteSet& out);
@@ -185,10 +185,11 @@ class StateTree {
   const NodeReader& reader_;
   // Mutated by every method.
   NodeShapeCache cache_;
-  // The page read last (if page_valid_): with a cache too small to hold a
-  // page, a descent through its 4 levels still reads it once.
-  StatePage page_;
-  bool page_valid_ = false;
+  // The pages the running method read (every public method starts with it
+  // empty, so the cache alone decides what later calls read): with a cache
+  // too small to hold a page, a descent through its 4 levels still reads it
+  // once, and emit_page() copies what did not change from it.
+  PageMemo memo_;
   // Where emit_page() assembles a page (kept to spare a 4 KB page's
   // initialisation per page written).
   StatePage emit_;

@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -158,6 +159,56 @@ void NodeShapeCache::grow() {
       }
     }
   }
+}
+
+PageMemo::PageMemo(size_t max_pages) : max_pages_(max_pages) {
+  size_t slots = 1;
+  while (slots < 2 * max_pages_) slots *= 2;  // at most half full
+  index_.assign(slots, 0);
+}
+
+size_t PageMemo::slot_of(const Hash32& root) const {
+  uint64_t v;
+  std::memcpy(&v, root.data(), sizeof v);
+  return static_cast<size_t>(v) & (index_.size() - 1);
+}
+
+const StatePage* PageMemo::find(const Hash32& root) const {
+  if (size_ == 0) return nullptr;
+  for (size_t slot = slot_of(root);; slot = (slot + 1) & (index_.size() - 1)) {
+    const uint32_t i = index_[slot];
+    if (i == 0) return nullptr;
+    if (roots_[i - 1] == root) return &pages_[i - 1];
+  }
+}
+
+StatePage& PageMemo::add(const Hash32& root) {
+  if (size_ == max_pages_) clear();
+  if (pages_.size() == size_) {
+    pages_.emplace_back();
+    roots_.emplace_back();
+  }
+  roots_[size_] = root;
+  size_t slot = slot_of(root);
+  while (index_[slot] != 0) slot = (slot + 1) & (index_.size() - 1);
+  index_[slot] = static_cast<uint32_t>(++size_);
+  return pages_[size_ - 1];
+}
+
+void PageMemo::drop_last() {
+  if (size_ == 0) return;
+  // Its slot is the last one added on its probe path, so freeing it breaks
+  // no other probe path.
+  size_t slot = slot_of(roots_[size_ - 1]);
+  while (index_[slot] != size_) slot = (slot + 1) & (index_.size() - 1);
+  index_[slot] = 0;
+  --size_;
+}
+
+void PageMemo::clear() {
+  if (size_ == 0) return;
+  std::fill(index_.begin(), index_.end(), 0);
+  size_ = 0;
 }
 
 }  // namespace imi::ledger

@@ -21,9 +21,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <vector>
 
 #include "base/bytes.h"
+#include "ledger/smt_store.h"
 
 namespace imi::ledger {
 
@@ -95,6 +98,37 @@ class NodeShapeCache {
   size_t used_ = 0;
   uint32_t clock_ = 0;
   Table table_;  // sets_ sets
+};
+
+// The pages one StateTree operation decoded, by page root, so that
+// rewriting a page takes its unchanged nodes and leaf children straight from
+// the old page (a node keeps its position in its page) instead of looking
+// each up in the NodeShapeCache, a likely memory miss each (issue 2). Holds
+// at most `max_pages`; adding one more starts over (a memo, not a store:
+// a page not found is read again). Not thread-safe.
+class PageMemo {
+ public:
+  explicit PageMemo(size_t max_pages);
+
+  // The page of root `root`, nullptr if not held.
+  const StatePage* find(const Hash32& root) const;
+  // A page to decode the page of `root` into (its old contents are
+  // garbage), found by find(root) from now on: the caller must fill it, or
+  // drop_last() if decoding fails. Pointers from find() stay valid until
+  // clear() or until an add() starts over (when size() == max_pages).
+  StatePage& add(const Hash32& root);
+  void drop_last();
+  void clear();
+  size_t size() const { return size_; }
+
+ private:
+  size_t slot_of(const Hash32& root) const;
+
+  size_t max_pages_;
+  size_t size_ = 0;
+  std::deque<StatePage> pages_;  // grows to max_pages_ (never moving a page)
+  std::vector<Hash32> roots_;    // roots_[i]: the root of pages_[i]
+  std::vector<uint32_t> index_;  // open addressing: 0 free, else 1 + page index
 };
 
 }  // namespace imi::ledger

@@ -2,12 +2,15 @@
 // while the table may still grow (shapes and children's kinds come back as
 // put), the byte bound holds, eviction at the bound
 // takes the least recently used entry, and StateTree::warm() leaves the top
-// levels the most recently used.
+// levels the most recently used; the page memo (PageMemo) and the pages an
+// update rewrites from it.
 #include "ledger/smt_cache.h"
 
 #include <doctest/doctest.h>
 
+#include <map>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "base/sha256.h"
@@ -124,4 +127,98 @@ TEST_CASE("smt cache: after warm() the top levels survive a full cache; reads of
   REQUIRE(again);
   CHECK(*again == 63);
   CHECK(store.reads == 0);
+}
+
+TEST_CASE("smt page memo: finds what was added, forgets on clear, starts over when full") {
+  PageMemo memo(4);
+  std::mt19937_64 rng(5);
+  std::vector<Hash32> roots;
+  for (int i = 0; i < 6; ++i) roots.push_back(random_hash(rng));
+  CHECK(memo.find(roots[0]) == nullptr);
+  for (int i = 0; i < 4; ++i) memo.add(roots[i]).held = static_cast<uint16_t>(i + 2);
+  CHECK(memo.size() == 4);
+  for (int i = 0; i < 4; ++i) {
+    const StatePage* page = memo.find(roots[i]);
+    REQUIRE(page != nullptr);
+    CHECK(page->held == i + 2);
+  }
+  CHECK(memo.find(roots[4]) == nullptr);
+  // A page whose decoding failed is dropped; the others stay.
+  memo.drop_last();
+  CHECK(memo.find(roots[3]) == nullptr);
+  CHECK(memo.find(roots[2]) != nullptr);
+  memo.add(roots[3]);
+  // Full: the next add starts over.
+  memo.add(roots[4]).held = 99;
+  CHECK(memo.size() == 1);
+  CHECK(memo.find(roots[0]) == nullptr);
+  REQUIRE(memo.find(roots[4]) != nullptr);
+  CHECK(memo.find(roots[4])->held == 99);
+  memo.clear();
+  CHECK(memo.size() == 0);
+  CHECK(memo.find(roots[4]) == nullptr);
+}
+
+TEST_CASE(
+    "smt: pages rewritten from the page memo, also when it starts over, match a cached tree") {
+  // With no cache every node comes from pages read in the update itself, so
+  // emit_page copies unchanged nodes and leaves from the memo; a batch this
+  // large reads far more pages than the memo holds, so it starts over
+  // mid-update. Roots and every entry written must equal those of a tree
+  // that has every node cached, and the root the one computed from scratch.
+  std::mt19937_64 rng(17);
+  MemStore store;
+  std::map<std::string, std::string> model;
+  Hash32 root{};
+  {
+    StateTree builder(store);
+    std::vector<StateWrite> writes;
+    for (int i = 0; i < 20000; ++i) {
+      writes.push_back({"app", "k" + std::to_string(i), std::to_string(i)});
+      model["k" + std::to_string(i)] = std::to_string(i);
+    }
+    NodeWriteSet out;
+    root = *builder.update(root, writes, out);
+    store.commit(std::move(out));
+  }
+  StateTree cached(store);
+  REQUIRE(*cached.warm(root, 1000000) > 20000);
+  StateTree none(store, StateTreeOptions{.cache_bytes = 0});
+  for (int round = 0; round < 3; ++round) {
+    std::vector<StateWrite> writes;
+    for (int i = 0; i < 3000; ++i) {
+      const std::string key = "k" + std::to_string(rng() % 30000);
+      switch (rng() % 3) {
+        case 0:
+          writes.push_back({"app", key, std::nullopt});
+          model.erase(key);
+          break;
+        default: {
+          const std::string value = std::to_string(rng());
+          writes.push_back({"app", key, value});
+          model[key] = value;
+        }
+      }
+    }
+    NodeWriteSet from_memo, from_cache;
+    store.reads = 0;
+    auto r1 = none.update(root, writes, from_memo);
+    REQUIRE(r1);
+    CHECK(store.reads > 1000);  // well past the memo's 256 pages
+    auto r2 = cached.update(root, writes, from_cache);
+    REQUIRE(r2);
+    CHECK(*r1 == *r2);
+    std::vector<std::pair<Hash32, Hash32>> leaves;
+    for (const auto& [k, v] : model) leaves.push_back({state_path("app", k), sha256(v)});
+    CHECK(*r1 == testing::root_of_leaves(leaves, 0));
+    CHECK(from_memo.size() == from_cache.size());
+    for (const auto& [hash, bytes] : from_cache.nodes()) {
+      const std::string* same = from_memo.find(hash);
+      REQUIRE(same != nullptr);
+      CHECK(*same == bytes);
+    }
+    store.commit(std::move(from_memo));
+    root = *r1;
+  }
+  for (const auto& [k, v] : model) CHECK(**none.get(root, "app", k) == v);
 }
