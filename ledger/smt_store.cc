@@ -146,13 +146,65 @@ Status decode_page(const Hash32& hash, std::string_view bytes, StatePage& page) 
   return Status::ok();
 }
 
-void NodeWriteSet::merge(NodeWriteSet&& other) {
-  if (nodes_.empty()) {
-    nodes_ = std::move(other.nodes_);
-  } else {
-    nodes_.merge(other.nodes_);  // equal hashes mean equal bytes: duplicates can be dropped
+void NodeWriteSet::grow_index(size_t extra) {
+  const size_t want = 2 * (entries_.size() + extra);
+  if (index_.size() >= want) return;
+  size_t slots = index_.empty() ? 64 : index_.size();
+  while (slots < want) slots *= 2;
+  index_.assign(slots, 0);
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    size_t slot = slot_of(entries_[i].first);
+    while (index_[slot] != 0) slot = (slot + 1) & (index_.size() - 1);
+    index_[slot] = static_cast<uint32_t>(i + 1);
   }
-  other.nodes_.clear();
+}
+
+void NodeWriteSet::reserve(size_t n) {
+  entries_.reserve(n);
+  if (n > entries_.size()) grow_index(n - entries_.size());
+}
+
+void NodeWriteSet::put(const Hash32& hash, std::string bytes) {
+  grow_index(1);
+  size_t slot = slot_of(hash);
+  for (; index_[slot] != 0; slot = (slot + 1) & (index_.size() - 1)) {
+    Entry& e = entries_[index_[slot] - 1];
+    if (e.first == hash) {
+      e.second = std::move(bytes);
+      return;
+    }
+  }
+  entries_.emplace_back(hash, std::move(bytes));
+  index_[slot] = static_cast<uint32_t>(entries_.size());
+}
+
+const std::string* NodeWriteSet::find(const Hash32& hash) const {
+  if (index_.empty()) return nullptr;
+  for (size_t slot = slot_of(hash); index_[slot] != 0; slot = (slot + 1) & (index_.size() - 1)) {
+    const Entry& e = entries_[index_[slot] - 1];
+    if (e.first == hash) return &e.second;
+  }
+  return nullptr;
+}
+
+void NodeWriteSet::clear() {
+  entries_.clear();
+  std::fill(index_.begin(), index_.end(), 0);
+}
+
+void NodeWriteSet::merge(NodeWriteSet&& other) {
+  if (entries_.empty()) {
+    entries_ = std::move(other.entries_);
+    index_ = std::move(other.index_);
+  } else {
+    grow_index(other.entries_.size());
+    for (Entry& e : other.entries_) {
+      // Equal hashes mean equal bytes: an entry already here is kept.
+      if (!find(e.first)) put(e.first, std::move(e.second));
+    }
+  }
+  other.entries_.clear();
+  other.index_.clear();
 }
 
 void NodeWriteSet::write_to(leveldb::WriteBatch& batch) const {
@@ -160,9 +212,9 @@ void NodeWriteSet::write_to(leveldb::WriteBatch& batch) const {
   // key at a time, each a search from the top; consecutive keys that are
   // close share most of that search path in the CPU cache, random ones miss
   // it at almost every step (the insert was 70% of a block's commit).
-  std::vector<const std::pair<const Hash32, std::string>*> sorted;
-  sorted.reserve(nodes_.size());
-  for (const auto& entry : nodes_) sorted.push_back(&entry);
+  std::vector<const Entry*> sorted;
+  sorted.reserve(entries_.size());
+  for (const Entry& entry : entries_) sorted.push_back(&entry);
   std::sort(sorted.begin(), sorted.end(),
             [](const auto* a, const auto* b) { return a->first < b->first; });
   std::string key(kNodePrefix);
