@@ -222,3 +222,38 @@ TEST_CASE(
   }
   for (const auto& [k, v] : model) CHECK(**none.get(root, "app", k) == v);
 }
+
+TEST_CASE("node write set: put adds or replaces, find and merge see every entry once") {
+  std::mt19937_64 rng(3);
+  NodeWriteSet set;
+  CHECK(set.find(random_hash(rng)) == nullptr);
+  std::vector<Hash32> hashes;
+  set.reserve(10);
+  // Far past the reservation, so the index grows several times.
+  for (int i = 0; i < 5000; ++i) {
+    hashes.push_back(random_hash(rng));
+    set.put(hashes.back(), std::to_string(i));
+  }
+  set.put(hashes[7], "replaced");
+  CHECK(set.size() == hashes.size());
+  CHECK(*set.find(hashes[7]) == "replaced");
+  CHECK(*set.find(hashes[4999]) == "4999");
+  CHECK(set.nodes().front().first == hashes[0]);
+  NodeWriteSet other;
+  other.put(hashes[7], "other");  // the same hash: kept as it was
+  const Hash32 extra = random_hash(rng);
+  other.put(extra, "extra");
+  set.merge(std::move(other));
+  CHECK(other.empty());
+  CHECK(set.size() == hashes.size() + 1);
+  CHECK(*set.find(hashes[7]) == "replaced");
+  CHECK(*set.find(extra) == "extra");
+  NodeWriteSet moved;
+  moved.merge(std::move(set));
+  CHECK(moved.size() == hashes.size() + 1);
+  CHECK(*moved.find(hashes[100]) == "100");
+  moved.clear();
+  CHECK(moved.find(hashes[100]) == nullptr);
+  moved.put(hashes[100], "again");
+  CHECK(moved.size() == 1);
+}
