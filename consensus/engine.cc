@@ -356,11 +356,15 @@ void Engine::rebroadcast() {
 }
 
 Ready Engine::on_pending(const std::vector<Hash32>& pending) {
-  std::map<Hash32, FirstSeen> next;
+  std::unordered_map<Hash32, FirstSeen, IdHash> next;
+  next.reserve(std::min<size_t>(pending.size(), opts_.pending_refs_max));
+  oldest_.reset();
   for (const Hash32& id : pending) {
     if (next.size() >= opts_.pending_refs_max) break;
     auto it = pending_.find(id);
-    next[id] = it == pending_.end() ? FirstSeen{tip_.height, now_tick_} : it->second;
+    const FirstSeen seen = it == pending_.end() ? FirstSeen{tip_.height, now_tick_} : it->second;
+    next[id] = seen;
+    if (!oldest_ || seen < *oldest_) oldest_ = seen;
   }
   pending_ = std::move(next);
   if (!pending_.empty()) {
@@ -376,19 +380,18 @@ Ready Engine::on_pending(const std::vector<Hash32>& pending) {
 }
 
 void Engine::check_censorship() {
-  if (view_changing_ || !is_member()) return;
-  for (const auto& [id, first_seen] : pending_) {
-    // Blocks alone are not enough when blocks are fast: a transaction
-    // admitted elsewhere may not have reached the primary yet (gossip), so it
-    // must also have waited censorship_ticks_min.
-    if (tip_.height > first_seen.height + opts_.censorship_blocks_max &&
-        now_tick_ >= first_seen.tick + opts_.censorship_ticks_min) {
-      // The primary passed over a transaction it could include: treat it as
-      // faulty. The next primary gets a fresh budget.
-      for (auto& [other, seen] : pending_) seen = FirstSeen{tip_.height, now_tick_};
-      start_view_change(view_ + 1);
-      return;
-    }
+  if (view_changing_ || !is_member() || !oldest_) return;
+  // Blocks alone are not enough when blocks are fast: a transaction admitted
+  // elsewhere may not have reached the primary yet (gossip), so it must also
+  // have waited censorship_ticks_min.
+  if (tip_.height > oldest_->height + opts_.censorship_blocks_max &&
+      now_tick_ >= oldest_->tick + opts_.censorship_ticks_min) {
+    // The primary passed over a transaction it could include: treat it as
+    // faulty. The next primary gets a fresh budget.
+    const FirstSeen now{tip_.height, now_tick_};
+    for (auto& [other, seen] : pending_) seen = now;
+    oldest_ = now;
+    start_view_change(view_ + 1);
   }
 }
 

@@ -18,8 +18,11 @@
 //   it stable and everything below it is dropped.
 #pragma once
 
+#include <cstring>
 #include <memory>
+#include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "consensus/durable.h"
 #include "consensus/evidence.h"
@@ -290,8 +293,23 @@ class Engine {
   struct FirstSeen {
     uint64_t height = 0;
     uint64_t tick = 0;
+    auto operator<=>(const FirstSeen&) const = default;
   };
-  std::map<Hash32, FirstSeen> pending_;
+  struct IdHash {
+    size_t operator()(const Hash32& id) const {
+      size_t v;
+      std::memcpy(&v, id.data(), sizeof v);  // ids are SHA-256 outputs
+      return v;
+    }
+  };
+  std::unordered_map<Hash32, FirstSeen, IdHash> pending_;
+  // The earliest FirstSeen in pending_ (nullopt when empty). Heights and
+  // ticks only grow, so an entry seen earlier has both a lower-or-equal height
+  // and tick: if any pending transaction has waited too long, this one has,
+  // and check_censorship() runs on every advance() in O(1), not O(pending)
+  // (a walk of up to pending_refs_max entries per message was 3.6% of all CPU
+  // on 4 validators under load).
+  std::optional<FirstSeen> oldest_;
 
   EvidenceTracker evidence_;
 

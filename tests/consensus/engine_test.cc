@@ -194,6 +194,52 @@ TEST_CASE("a primary passing over a waiting transaction is replaced, after block
   }
 }
 
+TEST_CASE("the longest-waiting transaction decides; one no longer reported no longer counts") {
+  const Hash32 a = sha256(std::string_view("waiting since long"));
+  const Hash32 b = sha256(std::string_view("waiting since now"));
+  auto report = [](Cluster& cl, const std::vector<Hash32>& ids) {
+    for (size_t i = 0; i < cl.engines.size(); ++i) cl.process(i, cl.engines[i]->on_pending(ids));
+  };
+  auto max_view = [](Cluster& cl) {
+    uint64_t v = 0;
+    for (auto& e : cl.engines) v = std::max(v, e->view());
+    return v;
+  };
+  auto options = [](Options& o) { o.censorship_ticks_min = 4; };
+  SUBCASE("a newer waiting transaction does not hide an older one") {
+    Cluster cl(4, options);
+    cl.tick_all(1);
+    report(cl, {a});
+    cl.run();  // blocks pass over a
+    for (int k = 0; k < 2; ++k) {
+      report(cl, {a});
+      cl.tick_all(1);
+    }
+    CHECK(max_view(cl) == 0);
+    for (int k = 0; k < 4; ++k) {
+      report(cl, {b, a});  // b is new; a keeps its first-seen height and tick
+      cl.tick_all(1);
+    }
+    CHECK(max_view(cl) >= 1);
+  }
+  SUBCASE("a transaction committed (not reported any more) stops counting") {
+    Cluster cl(4, options);
+    cl.tick_all(1);
+    report(cl, {a});
+    cl.run();
+    for (int k = 0; k < 2; ++k) {
+      report(cl, {a});
+      cl.tick_all(1);
+    }
+    // a committed; b arrives. By now a would have waited long enough, b has not.
+    for (int k = 0; k < 3; ++k) {
+      report(cl, {b});
+      cl.tick_all(1);
+    }
+    CHECK(max_view(cl) == 0);
+  }
+}
+
 TEST_CASE("restart from durable state never votes differently at a height and view") {
   Committee c(4);
   Hash32 genesis{};
