@@ -1,5 +1,7 @@
 #include "ledger/store.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cassert>
 
@@ -90,6 +92,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const StoreO
   lo.filter_policy = filter.get();
   lo.block_size = options.block_bytes;
   lo.max_file_size = options.max_file_bytes;
+  lo.max_open_files = options.max_open_files;
+  if (struct rlimit rl; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    const auto room = static_cast<int64_t>(rl.rlim_cur) - 256;
+    lo.max_open_files =
+        static_cast<int>(std::min<int64_t>(lo.max_open_files, std::max<int64_t>(room, 64)));
+  }
   lo.compression = options.compress ? leveldb::kSnappyCompression : leveldb::kNoCompression;
   leveldb::DB* raw = nullptr;
   leveldb::Status s = leveldb::DB::Open(lo, path, &raw);

@@ -8,6 +8,7 @@
 // 2 usage error, 3 cannot start (config, key, ledger, port).
 #include <signal.h>
 #include <sodium.h>
+#include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -115,6 +116,13 @@ int main(int argc, char** argv) {
   if (sodium_init() < 0) {
     std::fprintf(stderr, "imid: libsodium failed to initialise\n");
     return kExitCannotStart;
+  }
+  // LevelDB keeps table files open (ledger/store.h, max_open_files) and the
+  // API one socket per client: take the hard open-file limit, not the often
+  // much lower soft one (1,024 on a default Debian login).
+  if (struct rlimit rl; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &rl);
   }
   if (argc < 2) return usage_error("no command");
   const std::string cmd = argv[1];
