@@ -85,7 +85,9 @@ Status Node::open_ledger() {
   std::vector<std::unique_ptr<ledger::App>> apps = make_apps();
   std::vector<std::string> names;
   for (const auto& a : apps) names.emplace_back(a->name());
-  auto exec = ledger::Executor::make(*nodes_, std::move(apps));
+  ledger::ExecutorOptions exec_options;
+  exec_options.tree.cache_bytes = home_.config.state_cache_mib << 20;
+  auto exec = ledger::Executor::make(*nodes_, std::move(apps), exec_options);
   if (!exec) return exec.status();
   executor_ = std::move(*exec);
   for (const auto& name : names) apps_[name] = executor_->app(name);
@@ -126,9 +128,18 @@ Status Node::open_ledger() {
   last_commit_ms_ = wall_ms();
   // Load the upper levels of the state tree into its cache now, so the first
   // blocks after a restart do not pay a cold read per node.
-  if (auto warmed = executor_->warm(head_root_); !warmed)
+  const auto warm_start = std::chrono::steady_clock::now();
+  if (auto warmed = executor_->warm(head_root_); !warmed) {
     log_line("state cache warm-up failed (" + warmed.status().to_string() +
              "); continuing with a cold cache");
+  } else if (const double s =
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - warm_start)
+                     .count();
+             s >= 1) {
+    log_line("state cache: loaded " + std::to_string(*warmed) + " tree nodes in " +
+             std::to_string(static_cast<int>(s)) + " s ([storage] state_cache_mib = " +
+             std::to_string(home_.config.state_cache_mib) + ")");
+  }
   {
     std::lock_guard lock(head_mu_);
     head_ = h;

@@ -76,6 +76,14 @@ TEST_CASE("slow_block_ms: default one second, 0 turns the log line off") {
   CHECK_FALSE(parse_config("[consensus]\nslow_block_ms = -5\n"));
 }
 
+TEST_CASE("state_cache_mib: default 512, at least 1") {
+  CHECK(NodeConfig::defaults().state_cache_mib == 512);
+  auto small = parse_config("[storage]\nstate_cache_mib = 64\n");
+  REQUIRE(small);
+  CHECK(small->state_cache_mib == 64);
+  CHECK_FALSE(parse_config("[storage]\nstate_cache_mib = 0\n"));
+}
+
 TEST_CASE("a file may name only what it changes") {
   auto c = parse_config("# comment\n\n[mempool]\ntxs_max = 5\n");
   REQUIRE(c);
