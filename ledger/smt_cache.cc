@@ -11,6 +11,8 @@ namespace imi::ledger {
 namespace {
 
 constexpr size_t kInitialSets = 512;
+// Old sets moved per get() or put() while a doubling is in progress.
+constexpr size_t kMoveStep = 4;
 constexpr size_t kHugePage = size_t{2} << 20;
 constexpr uint32_t kTagMask = 0xffffff00u;
 
@@ -35,23 +37,39 @@ NodeShapeCache::NodeShapeCache(size_t max_bytes) {
   table_ = allocate(sets_);
 }
 
-void NodeShapeCache::FreeTable::operator()(Set* table) const { std::free(table); }
+void NodeShapeCache::FreeTable::operator()(Set* table) const {
+  if (bytes != 0) {
+    (void)munmap(table, bytes);
+  } else {
+    std::free(table);
+  }
+}
 
 NodeShapeCache::Table NodeShapeCache::allocate(size_t sets) {
   size_t bytes = sets * sizeof(Set);
-  size_t align = alignof(Set);
-  if (bytes >= kHugePage) {
-    align = kHugePage;
-    bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-  } else {
-    bytes = (bytes + align - 1) / align * align;
+  if (bytes < kHugePage) {
+    bytes = (bytes + alignof(Set) - 1) / alignof(Set) * alignof(Set);
+    void* raw = std::aligned_alloc(alignof(Set), bytes);
+    if (raw == nullptr) throw std::bad_alloc();
+    std::memset(raw, 0, bytes);  // all tags 0: every entry free
+    return Table(static_cast<Set*>(raw), FreeTable{0});
   }
-  void* raw = std::aligned_alloc(align, bytes);
-  if (raw == nullptr) throw std::bad_alloc();
+  // Anonymous memory is zero when first touched, so a table of hundreds of
+  // MiB costs nothing until used (a memset of it was a stall of its own).
+  // Mapped with a huge page of slack, then trimmed to a 2 MiB boundary.
+  bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  const size_t mapped = bytes + kHugePage;
+  void* raw = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  const auto start = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t aligned = (start + kHugePage - 1) & ~(uintptr_t{kHugePage} - 1);
+  if (aligned > start) (void)munmap(raw, aligned - start);
+  const uintptr_t end = start + mapped;
+  if (end > aligned + bytes)
+    (void)munmap(reinterpret_cast<void*>(aligned + bytes), end - aligned - bytes);
   // Advice only: without transparent huge pages the table works the same.
-  if (align == kHugePage) (void)madvise(raw, bytes, MADV_HUGEPAGE);
-  std::memset(raw, 0, bytes);  // all tags 0: every entry free
-  return Table(static_cast<Set*>(raw));
+  (void)madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);
+  return Table(reinterpret_cast<Set*>(aligned), FreeTable{bytes});
 }
 
 // Bytes 8..10 of the hash (bytes 0..7 pick the set), never 0 (free).
@@ -66,27 +84,47 @@ size_t NodeShapeCache::set_of(const Hash32& hash) const {
   return static_cast<size_t>(v) & (sets_ - 1);
 }
 
+size_t NodeShapeCache::old_set_of(const Hash32& hash) const {
+  uint64_t v;
+  std::memcpy(&v, hash.data(), sizeof v);
+  return static_cast<size_t>(v) & (old_sets_ - 1);
+}
+
 bool NodeShapeCache::get(const Hash32& hash, Shape& out) {
   if (sets_ == 0) return false;
-  Set& set = table_[set_of(hash)];
+  if (old_sets_ != 0) move_some(kMoveStep);
   const uint32_t tag = tag_of(hash);
-  for (size_t i = 0; i < kWays; ++i) {
-    if ((set.tag[i] & kTagMask) != tag || set.entry[i].hash != hash) continue;
-    set.stamp[i] = ++clock_;
-    const uint32_t flags = set.tag[i];
-    out.leaf = (flags & 1u) != 0;
-    out.a = set.entry[i].a;
-    out.b = set.entry[i].b;
-    out.a_kind = static_cast<uint8_t>(flags >> 1 & 7u);
-    out.b_kind = static_cast<uint8_t>(flags >> 4 & 7u);
-    return true;
-  }
-  return false;
+  auto find_in = [&](Set& set) {
+    for (size_t i = 0; i < kWays; ++i) {
+      if ((set.tag[i] & kTagMask) != tag || set.entry[i].hash != hash) continue;
+      set.stamp[i] = ++clock_;
+      const uint32_t flags = set.tag[i];
+      out.leaf = (flags & 1u) != 0;
+      out.a = set.entry[i].a;
+      out.b = set.entry[i].b;
+      out.a_kind = static_cast<uint8_t>(flags >> 1 & 7u);
+      out.b_kind = static_cast<uint8_t>(flags >> 4 & 7u);
+      return true;
+    }
+    return false;
+  };
+  if (find_in(table_[set_of(hash)])) return true;
+  // Not moved yet: still in the old table (a moved set's tags are all 0).
+  return old_sets_ != 0 && find_in(old_[old_set_of(hash)]);
 }
 
 void NodeShapeCache::put(const Hash32& hash, const Shape& shape) {
   if (sets_ == 0 || is_zero(hash)) return;
-  if (sets_ < max_sets_ && used_ * 4 >= sets_ * kWays * 3) grow();
+  if (old_sets_ != 0) {
+    // This entry's old set first, so the new set never holds an entry twice
+    // and receives the old set's entries before any new one.
+    move_set(old_set_of(hash));
+    move_some(kMoveStep);
+  }
+  if (sets_ < max_sets_ && used_ * 4 >= sets_ * kWays * 3) {
+    grow();
+    move_set(old_set_of(hash));
+  }
   const uint32_t tag = tag_of(hash);
   Set* set = &table_[set_of(hash)];
   for (size_t i = 0; i < kWays; ++i) {
@@ -103,6 +141,7 @@ void NodeShapeCache::put(const Hash32& hash, const Shape& shape) {
   // the oldest) would cost a read on every later update through it.
   while (sets_ < max_sets_ && set_is_full(*set)) {
     grow();
+    move_set(old_set_of(hash));
     set = &table_[set_of(hash)];
   }
   size_t victim = kWays;
@@ -137,27 +176,44 @@ void NodeShapeCache::touch(const Hash32& hash) {
 }
 
 void NodeShapeCache::grow() {
-  Table old = std::move(table_);
-  const size_t old_sets = sets_;
+  // A doubling before the last one finished moving: finish it now (rare: the
+  // new table has twice the sets, and every operation moves kMoveStep).
+  if (old_sets_ != 0) move_some(old_sets_);
+  old_ = std::move(table_);
+  old_sets_ = sets_;
+  moved_ = 0;
   sets_ *= 2;
   table_ = allocate(sets_);
-  used_ = 0;
-  // Each new set takes entries of one old set only, so they always fit.
-  for (size_t j = 0; j < old_sets; ++j) {
-    const Set& from = old[j];
-    for (size_t w = 0; w < kWays; ++w) {
-      if (from.tag[w] == 0) continue;
-      Set& to = table_[set_of(from.entry[w].hash)];
-      for (size_t i = 0; i < kWays; ++i) {
-        if (to.tag[i] == 0) {
-          to.tag[i] = from.tag[w];
-          to.stamp[i] = from.stamp[w];
-          to.entry[i] = from.entry[w];
-          ++used_;
-          break;
-        }
+}
+
+void NodeShapeCache::move_set(size_t j) {
+  Set& from = old_[j];
+  for (size_t w = 0; w < kWays; ++w) {
+    if (from.tag[w] == 0) continue;
+    // Old set j splits into new sets j and j + old_sets_, which receive
+    // entries of old set j only until it has moved (put() moves it before
+    // adding there), so there is always room.
+    Set& to = table_[set_of(from.entry[w].hash)];
+    bool placed = false;
+    for (size_t i = 0; i < kWays && !placed; ++i) {
+      if (to.tag[i] == 0) {
+        to.tag[i] = from.tag[w];
+        to.stamp[i] = from.stamp[w];
+        to.entry[i] = from.entry[w];
+        placed = true;
       }
     }
+    if (!placed) --used_;  // cannot happen (see above); a cache may drop an entry
+    from.tag[w] = 0;
+  }
+}
+
+void NodeShapeCache::move_some(size_t n) {
+  for (; n > 0 && moved_ < old_sets_; --n, ++moved_) move_set(moved_);
+  if (moved_ == old_sets_) {
+    old_.reset();
+    old_sets_ = 0;
+    moved_ = 0;
   }
 }
 

@@ -67,6 +67,63 @@ TEST_CASE("smt cache: entries put while the table grows are all kept, with their
   CHECK(cache.bytes() < max_bytes / 2);
 }
 
+TEST_CASE("smt cache: a doubling moves entries a few sets at a time, losing none") {
+  // 2^18 entries of room (26 MiB; tables past 2 MiB are mapped, not
+  // memset); 2^15 put, so no set reaches the bound's eviction. Every entry
+  // put so far must be found at every point, also
+  // while entries are still in the old table, and a refreshed entry keeps
+  // one copy with its new kinds.
+  const size_t max_bytes = size_t{1} << 18 << 7;
+  NodeShapeCache cache(max_bytes);
+  std::mt19937_64 rng(23);
+  std::vector<Hash32> hashes;
+  size_t seen_moving = 0;
+  size_t checked = 0;
+  for (size_t i = 0; i < (size_t{1} << 15); ++i) {
+    hashes.push_back(random_hash(rng));
+    cache.put(hashes.back(), shape_of(hashes.back()));
+    if (cache.moving()) {
+      ++seen_moving;
+      // Put again an earlier entry, likely still in the old table: it must
+      // stay one entry, not gain a copy in the new one.
+      cache.put(hashes[i / 2], shape_of(hashes[i / 2]));
+      REQUIRE(cache.entries() == hashes.size());
+    }
+    if (i % 97 == 0) {
+      // Spot-check a spread of earlier entries (lookups also move sets).
+      for (size_t k = 0; k < hashes.size(); k += 1 + hashes.size() / 64) {
+        NodeShapeCache::Shape got;
+        REQUIRE(cache.get(hashes[k], got));
+        CHECK(got.a == shape_of(hashes[k]).a);
+        ++checked;
+      }
+    }
+  }
+  CHECK(seen_moving > 0);  // doublings happened, and were spread over puts
+  CHECK(checked > 1000);
+  CHECK(cache.entries() == hashes.size());
+  // Refresh one entry with children kinds now known: still one entry.
+  NodeShapeCache::Shape kinds = shape_of(hashes[5]);
+  kinds.a_kind = 3;
+  kinds.b_kind = 5;
+  cache.put(hashes[5], kinds);
+  CHECK(cache.entries() == hashes.size());
+  size_t found = 0;
+  for (const Hash32& h : hashes) {
+    NodeShapeCache::Shape got;
+    found += cache.get(h, got) && got.b == shape_of(h).b;
+  }
+  CHECK(found == hashes.size());
+  NodeShapeCache::Shape got;
+  REQUIRE(cache.get(hashes[5], got));
+  CHECK(got.a_kind == 3);
+  CHECK(got.b_kind == 5);
+  // Lookups alone finish the move and release the old table.
+  for (int k = 0; k < 200000 && cache.moving(); ++k) cache.get(hashes[k % hashes.size()], got);
+  CHECK_FALSE(cache.moving());
+  CHECK(cache.bytes() <= max_bytes);
+}
+
 TEST_CASE("smt cache: at the byte bound a full set evicts its least recently used entry") {
   NodeShapeCache cache(4096);  // 4 sets of 8 entries
   REQUIRE(cache.capacity() == 32);
