@@ -46,7 +46,7 @@ struct NodeConfig {
   std::string password_file;  // empty: the password comes from IMI_KEY_PASSWORD
   // [storage]
   std::string data_dir = "data";
-  uint64_t state_cache_mib = 512;  // node cache of the state tree that executes blocks
+  uint64_t state_cache_mib = 64;  // node cache of the state tree that executes blocks
   // [api]
   api::ServerOptions api;  // listen_host/listen_port default to 127.0.0.1:8080 (see defaults())
   // [mempool]

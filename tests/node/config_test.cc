@@ -76,11 +76,11 @@ TEST_CASE("slow_block_ms: default one second, 0 turns the log line off") {
   CHECK_FALSE(parse_config("[consensus]\nslow_block_ms = -5\n"));
 }
 
-TEST_CASE("state_cache_mib: default 512, at least 1") {
-  CHECK(NodeConfig::defaults().state_cache_mib == 512);
-  auto small = parse_config("[storage]\nstate_cache_mib = 64\n");
-  REQUIRE(small);
-  CHECK(small->state_cache_mib == 64);
+TEST_CASE("state_cache_mib: default 64, at least 1") {
+  CHECK(NodeConfig::defaults().state_cache_mib == 64);
+  auto big = parse_config("[storage]\nstate_cache_mib = 512\n");
+  REQUIRE(big);
+  CHECK(big->state_cache_mib == 512);
   CHECK_FALSE(parse_config("[storage]\nstate_cache_mib = 0\n"));
 }
 
