@@ -22,8 +22,8 @@
 // --compact compacts the whole store first (runs leave level-0 files behind).
 // --cache-mib sets the state tree's node cache (default 64, imid's [storage]
 // state_cache_mib; a 1M-key tree's nodes take about 400 MiB: with 64 a block
-// reads ~3,100 nodes from LevelDB, with 512 ~300); each tree is warmed first (StateTree::warm, top levels first, up
-// to 90% of the cache), as a node does at start.
+// reads ~3,100 nodes from LevelDB, with 512 ~300); each tree is warmed first (StateTree::warm, top
+// levels first, up to 90% of the cache), as a node does at start.
 // --profile runs only that step (no crypto figures) with callgrind's
 // collection switched on around it:
 //   valgrind --tool=callgrind --collect-atstart=no ledger_bench --keys 50000
