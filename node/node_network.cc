@@ -282,7 +282,9 @@ Status Node::apply_synced(const SyncedBlock& b) {
   }
   if (Status s = cert->validate(*set, chain_, height, block->id()); !s)
     return Status::error("sync.bad_certificate", s.to_string());
+  const auto received_at = std::chrono::steady_clock::now();
   auto exec = check_and_execute(*block);
+  const auto executed_at = std::chrono::steady_clock::now();
   if (!exec) {
     if (exec.status().code().starts_with("state.")) {
       fail(exec.status());
@@ -302,8 +304,8 @@ Status Node::apply_synced(const SyncedBlock& b) {
     watched = watcher_count_ != 0;
   }
   const bool sync = sync_.buffered() == 0 || height % 64 == 0 || watched;
-  const auto now = std::chrono::steady_clock::now();
-  if (Status s = commit_executed(shared, *cert, std::move(*exec), now, now, sync); !s) {
+  if (Status s = commit_executed(shared, *cert, std::move(*exec), received_at, executed_at, sync);
+      !s) {
     fail(s);
     return s;
   }
