@@ -20,7 +20,9 @@
 // set its entry belongs to, so no operation waits for the whole table. (A
 // rehash all at once of a table of hundreds of MiB stopped block execution
 // for up to 1.5 s and showed as latency spikes on 4 validators.) New tables
-// come from the kernel already zeroed, not memset. Since nodes are content-addressed, an entry is
+// come from the kernel already zeroed, not memset. While entries move, the
+// old table (half the new one's size) is still held: memory peaks at 1.5x
+// the table, then the old one is freed. Since nodes are content-addressed, an entry is
 // never stale, whichever root or overlay it was read through.
 //
 // Not thread-safe: lookups update recency.
