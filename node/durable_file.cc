@@ -39,6 +39,12 @@ struct Record {
   Bytes payload;
 };
 
+// Closes a file descriptor when it goes out of scope.
+struct FdCloser {
+  int fd;
+  ~FdCloser() { ::close(fd); }
+};
+
 // Reads exactly `n` bytes at `offset`; false on a short file.
 Result<bool> read_at(int fd, uint8_t* out, size_t n, uint64_t offset, const std::string& path) {
   size_t done = 0;
@@ -76,10 +82,7 @@ Result<std::optional<Record>> read_record(const std::string& path) {
     if (errno == ENOENT) return std::optional<Record>();
     return io_error("cannot open", path);
   }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  const FdCloser closer{fd};
   uint8_t header[kHeaderBytes];
   auto got = read_at(fd, header, kHeaderBytes, 0, path);
   if (!got) return got.status();
@@ -138,10 +141,7 @@ Status DurableFile::store(ByteView payload) {
   bool created = !std::filesystem::exists(path);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return io_error("cannot open", path);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  const FdCloser closer{fd};
   struct stat st;
   if (::fstat(fd, &st) != 0) return io_error("cannot stat", path);
   const uint64_t size = static_cast<uint64_t>(st.st_size);
