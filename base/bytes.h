@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,6 +16,16 @@ namespace imi {
 using Bytes = std::vector<uint8_t>;
 using ByteView = std::span<const uint8_t>;
 using Hash32 = std::array<uint8_t, 32>;
+
+// Hash function for unordered containers keyed by a Hash32 that is itself a
+// SHA-256 output (ids, node hashes): its first 8 bytes are already uniform.
+struct Hash32Hasher {
+  size_t operator()(const Hash32& h) const {
+    size_t v;
+    std::memcpy(&v, h.data(), sizeof v);
+    return v;
+  }
+};
 
 inline ByteView as_bytes(std::string_view s) {
   return ByteView(reinterpret_cast<const uint8_t*>(s.data()), s.size());

@@ -262,7 +262,7 @@ int main(int argc, char** argv) {
   idle_conn.request("GET", "/v1/status", "", body);
   uint64_t start_height = imi::ledger::parse_strict(body)->operator[]("height").GetUint64();
   std::mutex mu;
-  std::unordered_map<imi::Hash32, Clock::time_point, imi::ledger::Hash32Hasher> submitted;
+  std::unordered_map<imi::Hash32, Clock::time_point, imi::Hash32Hasher> submitted;
   std::vector<double> latencies;
   std::atomic<size_t> committed{0}, rejected{0};
   std::atomic<bool> done_submitting{false};

@@ -356,7 +356,7 @@ void Engine::rebroadcast() {
 }
 
 Ready Engine::on_pending(const std::vector<Hash32>& pending) {
-  std::unordered_map<Hash32, FirstSeen, IdHash> next;
+  std::unordered_map<Hash32, FirstSeen, Hash32Hasher> next;
   next.reserve(std::min<size_t>(pending.size(), opts_.pending_refs_max));
   oldest_.reset();
   for (const Hash32& id : pending) {

@@ -18,7 +18,6 @@
 //   it stable and everything below it is dropped.
 #pragma once
 
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <set>
@@ -295,14 +294,7 @@ class Engine {
     uint64_t tick = 0;
     auto operator<=>(const FirstSeen&) const = default;
   };
-  struct IdHash {
-    size_t operator()(const Hash32& id) const {
-      size_t v;
-      std::memcpy(&v, id.data(), sizeof v);  // ids are SHA-256 outputs
-      return v;
-    }
-  };
-  std::unordered_map<Hash32, FirstSeen, IdHash> pending_;
+  std::unordered_map<Hash32, FirstSeen, Hash32Hasher> pending_;
   // The earliest FirstSeen in pending_ (nullopt when empty). Heights and
   // ticks only grow, so an entry seen earlier has both a lower-or-equal height
   // and tick: if any pending transaction has waited too long, this one has,

@@ -68,14 +68,6 @@
 
 namespace imi::ledger {
 
-struct Hash32Hasher {
-  size_t operator()(const Hash32& h) const {
-    size_t v;
-    std::memcpy(&v, h.data(), sizeof v);  // already uniformly distributed
-    return v;
-  }
-};
-
 // One page, decoded (format above).
 struct StatePage {
   static constexpr size_t kLevels = 4;

@@ -197,7 +197,7 @@ std::vector<Mempool::Evicted> Mempool::on_commit(std::span<const ledger::Transac
     uint64_t& n = next[tx.from()];
     n = std::max(n, tx.nonce() + 1);
   }
-  std::unordered_map<Hash32, bool, ledger::Hash32Hasher> in_block;
+  std::unordered_map<Hash32, bool, Hash32Hasher> in_block;
   for (const auto& tx : txs) in_block.emplace(tx.id(), true);
   for (const auto& [from, n] : next) {
     auto it = senders_.find(from);

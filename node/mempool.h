@@ -147,12 +147,12 @@ class Mempool {
   mutable std::mutex mu_;
   // Guarded by mu_.
   std::unordered_map<std::string, Sender> senders_;
-  std::unordered_map<Hash32, std::string, ledger::Hash32Hasher> by_id_;  // id -> sender
+  std::unordered_map<Hash32, std::string, Hash32Hasher> by_id_;  // id -> sender
   std::deque<std::string> ready_;  // senders whose cursor nonce is pending
   size_t bytes_ = 0;
   size_t in_flight_ = 0;
   uint64_t epoch_ = 0;
-  std::unordered_map<Hash32, Rejection, ledger::Hash32Hasher> rejected_;
+  std::unordered_map<Hash32, Rejection, Hash32Hasher> rejected_;
   std::deque<Hash32> rejected_order_;
   // Idle senders: next nonce and the sequence number of its idle_order_ entry
   // (an older entry of the same sender is skipped when it reaches the front).

@@ -252,7 +252,7 @@ class Node : public api::NodeApi {
   DurableFile durable_file_;
   std::optional<consensus::DurableState> durable_pending_;  // not yet written
   std::optional<consensus::ProposeRequest> propose_request_;
-  std::unordered_map<Hash32, Candidate, ledger::Hash32Hasher> candidates_;
+  std::unordered_map<Hash32, Candidate, Hash32Hasher> candidates_;
   Hash32 head_root_{};
   bool cut_scheduled_ = false;
   bool loop_closing_ = false;  // shutdown: no more ticks
@@ -295,7 +295,7 @@ class Node : public api::NodeApi {
 
   // wait=commit watchers.
   std::mutex watch_mu_;
-  std::unordered_map<Hash32, std::vector<TxDone>, ledger::Hash32Hasher> watchers_;
+  std::unordered_map<Hash32, std::vector<TxDone>, Hash32Hasher> watchers_;
   size_t watcher_count_ = 0;  // guarded by watch_mu_
   static constexpr size_t kWatchersMax = 200000;
 

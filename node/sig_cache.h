@@ -28,7 +28,7 @@ class SigCache {
   const size_t capacity_;
   mutable std::mutex mu_;
   // Guarded by mu_.
-  std::unordered_set<Hash32, ledger::Hash32Hasher> ids_;
+  std::unordered_set<Hash32, Hash32Hasher> ids_;
   std::deque<Hash32> order_;
 };
 
