@@ -1,9 +1,11 @@
 #include "ledger/store.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <cassert>
+#include <memory>
 
 namespace imi::ledger {
 namespace {
@@ -54,6 +56,38 @@ class PrefixChecker : public leveldb::WriteBatch::Handler {
   }
 };
 
+// Names LevelDB's one background thread (memtable flushes and compactions)
+// "leveldb-bg". Unnamed, it inherits the name of the thread that first
+// writes, the loop thread, and `top -H` or a profile adds its work to the
+// loop's: a bench profile read 53% "imid-loop" of which 22% was compaction.
+class NamedBackgroundEnv : public leveldb::EnvWrapper {
+ public:
+  NamedBackgroundEnv() : EnvWrapper(leveldb::Env::Default()) {}
+  void Schedule(void (*fn)(void*), void* arg) override {
+    target()->Schedule(&run, new Job{fn, arg});
+  }
+
+ private:
+  struct Job {
+    void (*fn)(void*);
+    void* arg;
+  };
+  static void run(void* p) {
+    std::unique_ptr<Job> job(static_cast<Job*>(p));
+    thread_local bool named = false;
+    if (!named) {
+      named = true;
+      pthread_setname_np(pthread_self(), "leveldb-bg");
+    }
+    job->fn(job->arg);
+  }
+};
+
+leveldb::Env* named_background_env() {
+  static NamedBackgroundEnv* env = new NamedBackgroundEnv();  // lives as long as the process
+  return env;
+}
+
 }  // namespace
 
 std::string Store::block_key(uint64_t height) {
@@ -85,7 +119,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const StoreO
   std::unique_ptr<leveldb::Cache> cache(leveldb::NewLRUCache(options.block_cache_bytes));
   std::unique_ptr<const leveldb::FilterPolicy> filter(leveldb::NewBloomFilterPolicy(10));
   leveldb::Options lo;
-  lo.env = options.env != nullptr ? options.env : leveldb::Env::Default();
+  lo.env = options.env != nullptr ? options.env : named_background_env();
   lo.create_if_missing = options.create_if_missing;
   lo.write_buffer_size = options.write_buffer_bytes;
   lo.block_cache = cache.get();

@@ -235,6 +235,38 @@ Status build_plan(const std::vector<Account>& accounts, size_t conns, const std:
   return Status::ok();
 }
 
+// --timeline: one line per second of the window on stderr, for the
+// transactions submitted in that second: how many, how many committed, and
+// their submit-to-commit and submit-to-202 latencies, so a latency tail can
+// be placed in time (a stall) or seen spread over the run (queueing).
+void print_timeline(const std::vector<bench::Tx>& txs, bench::Clock::time_point start,
+                    bench::Clock::time_point end) {
+  const auto secs =
+      static_cast<size_t>(std::ceil(std::chrono::duration<double>(end - start).count()));
+  std::vector<std::vector<double>> lat(secs), admit(secs);
+  std::vector<uint64_t> submitted(secs);
+  for (const bench::Tx& t : txs) {
+    if (t.state == bench::Tx::State::kUnsent || t.submit < start || t.submit >= end) continue;
+    const auto s = static_cast<size_t>(std::chrono::duration<double>(t.submit - start).count());
+    if (s >= secs) continue;
+    ++submitted[s];
+    if (t.state != bench::Tx::State::kCommitted) continue;
+    lat[s].push_back(std::chrono::duration<double, std::milli>(t.final - t.submit).count());
+    if (t.answered != bench::Clock::time_point{} && t.answered <= t.final)
+      admit[s].push_back(std::chrono::duration<double, std::milli>(t.answered - t.submit).count());
+  }
+  std::fprintf(stderr, "timeline: second submitted committed p50_ms p99_ms max_ms admit_p99_ms\n");
+  for (size_t s = 0; s < secs; ++s) {
+    std::sort(lat[s].begin(), lat[s].end());
+    std::sort(admit[s].begin(), admit[s].end());
+    std::fprintf(stderr, "timeline: %zu %llu %zu %s %s %s %s\n", s,
+                 static_cast<unsigned long long>(submitted[s]), lat[s].size(),
+                 fixed(pct(lat[s], 0.50)).c_str(), fixed(pct(lat[s], 0.99)).c_str(),
+                 fixed(lat[s].empty() ? 0 : lat[s].back()).c_str(),
+                 fixed(pct(admit[s], 0.99)).c_str());
+  }
+}
+
 int run_bench(const Ctx& ctx, const node::CliArgs& a) {
   bench::LoadOptions o;
   for (const std::string& u : split(a.get("--nodes", ctx.node), ',')) {
@@ -364,7 +396,7 @@ int run_bench(const Ctx& ctx, const node::CliArgs& a) {
   // Counts over the transactions submitted in the window.
   uint64_t submitted = 0, committed = 0, pending = 0, rejected_total = 0, commits_in_window = 0;
   std::map<std::string, uint64_t> rejected;
-  std::vector<double> lat;
+  std::vector<double> lat, admit_lat;  // submit to commit; submit to the node's 202
   for (const bench::Tx& t : plan.txs) {
     if (t.state == bench::Tx::State::kCommitted && t.final >= r.window_start &&
         t.final <= r.window_end)
@@ -376,6 +408,9 @@ int run_bench(const Ctx& ctx, const node::CliArgs& a) {
     if (t.state == bench::Tx::State::kCommitted) {
       ++committed;
       lat.push_back(std::chrono::duration<double, std::milli>(t.final - t.submit).count());
+      if (t.answered != bench::Clock::time_point{} && t.answered <= t.final)
+        admit_lat.push_back(
+            std::chrono::duration<double, std::milli>(t.answered - t.submit).count());
     } else if (t.state == bench::Tx::State::kRejected) {
       ++rejected_total;
       ++rejected[t.reject_code];
@@ -384,19 +419,23 @@ int run_bench(const Ctx& ctx, const node::CliArgs& a) {
     }
   }
   std::sort(lat.begin(), lat.end());
+  std::sort(admit_lat.begin(), admit_lat.end());
+  if (a.has("--timeline")) print_timeline(plan.txs, r.window_start, r.window_end);
   const double window_s = std::chrono::duration<double>(r.window_end - r.window_start).count();
   double mean = 0;
   for (double l : lat) mean += l;
   if (!lat.empty()) mean /= static_cast<double>(lat.size());
 
-  std::string out = "{\"tps\":" + fixed(window_s > 0 ? commits_in_window / window_s : 0, 1) +
-                    ",\"p50_ms\":" + fixed(pct(lat, 0.50)) +
-                    ",\"p90_ms\":" + fixed(pct(lat, 0.90)) +
-                    ",\"p99_ms\":" + fixed(pct(lat, 0.99)) +
-                    ",\"max_ms\":" + fixed(lat.empty() ? 0 : lat.back()) +
-                    ",\"mean_ms\":" + fixed(mean) + ",\"submitted\":" + std::to_string(submitted) +
-                    ",\"committed\":" + std::to_string(committed) +
-                    ",\"rejected_total\":" + std::to_string(rejected_total) + ",\"rejected\":{";
+  std::string out =
+      "{\"tps\":" + fixed(window_s > 0 ? commits_in_window / window_s : 0, 1) +
+      ",\"p50_ms\":" + fixed(pct(lat, 0.50)) + ",\"p90_ms\":" + fixed(pct(lat, 0.90)) +
+      ",\"p99_ms\":" + fixed(pct(lat, 0.99)) +
+      ",\"max_ms\":" + fixed(lat.empty() ? 0 : lat.back()) + ",\"mean_ms\":" + fixed(mean) +
+      ",\"admit_p50_ms\":" + fixed(pct(admit_lat, 0.50)) +
+      ",\"admit_p99_ms\":" + fixed(pct(admit_lat, 0.99)) +
+      ",\"submitted\":" + std::to_string(submitted) +
+      ",\"committed\":" + std::to_string(committed) +
+      ",\"rejected_total\":" + std::to_string(rejected_total) + ",\"rejected\":{";
   bool first = true;
   for (const auto& [code, n] : rejected) {
     out += (first ? "" : ",") + quote(code) + ":" + std::to_string(n);
@@ -439,12 +478,14 @@ Command bench_command() {
       "  bench [--nodes URL,URL...] [--seconds S] [--warmup S] [--concurrency C] [--rate TPS]\n"
       "        [--mix anchor|identity|mixed] [--payload BYTES] [--txs N] [--accounts M]\n"
       "        [--conns K] [--pids PID,...] [--detect poll|wait] [--registrar-key FILE]\n"
+      "        [--timeline]\n"
       "                                load generator: signs first, then submits and prints a\n"
       "                                JSON summary (tps, p50/p90/p99/max ms, rejected by code,\n"
       "                                CPU and peak RSS per --pids node); see docs/bench.md\n";
   c.value_options = {"--nodes", "--seconds", "--warmup",  "--concurrency", "--rate",
                      "--mix",   "--payload", "--txs",     "--accounts",    "--conns",
                      "--pids",  "--detect",  "--poll-ms", "--drain",       "--registrar-key"};
+  c.flags = {"--timeline"};
   c.run = run_bench;
   return c;
 }

@@ -35,6 +35,7 @@ struct Tx {
   uint32_t account = 0;  // index into LoadPlan::accounts
   uint64_t nonce = 0;
   Clock::time_point submit{};
+  Clock::time_point answered{};  // the node's answer to the POST (202: admitted)
   Clock::time_point final{};
   enum class State : uint8_t { kUnsent, kInFlight, kPending, kCommitted, kRejected };
   State state = State::kUnsent;

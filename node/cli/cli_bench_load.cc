@@ -366,6 +366,7 @@ void Driver::resolve_one() {
 
 void Driver::on_submitted(uint32_t i, int status, const std::string& body) {
   Tx& t = plan_.txs[i];
+  if (t.answered == Clock::time_point{}) t.answered = Clock::now();
   if (t.state != Tx::State::kInFlight) return;  // the poller saw its block first
   if (status == 202) {
     t.state = Tx::State::kPending;

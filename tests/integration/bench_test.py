@@ -6,6 +6,7 @@ usage: bench_test.py IMID IMI
 """
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import imilib  # noqa: E402
 IMID, IMI = sys.argv[1], sys.argv[2]
 REQUIRED = ["tps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "submitted", "committed",
             "rejected_total", "rejected", "pending", "commits_in_window", "nodes",
-            "client_cpu_s", "blocks"]
+            "client_cpu_s", "blocks", "admit_p50_ms", "admit_p99_ms"]
 
 
 def bench(node, *args):
@@ -28,6 +29,7 @@ def bench(node, *args):
     summary = json.loads(lines[-1])
     for k in REQUIRED:
         assert k in summary, (k, summary)
+    summary["stderr"] = r.stderr
     return summary
 
 
@@ -37,6 +39,8 @@ def check_counts(s):
     assert sum(s["rejected"].values()) == s["rejected_total"], s
     if s["committed"] > 0:
         assert 0 <= s["p50_ms"] <= s["p90_ms"] <= s["p99_ms"] <= s["max_ms"], s
+        # The node answers (202) before the transaction commits.
+        assert 0 <= s["admit_p50_ms"] <= s["admit_p99_ms"] <= s["max_ms"], s
     assert s["tps"] >= 0 and s["commits_in_window"] >= 0, s
     assert len(s["nodes"]) == 1 and s["nodes"][0]["cpu_s"] >= 0, s
     assert s["nodes"][0]["peak_rss_mib"] > 0, s
@@ -51,8 +55,19 @@ def test_saturating_load():
     node = node_started()
     try:
         s = bench(node, "--seconds", "2", "--warmup", "0.5", "--txs", "3000",
-                  "--concurrency", "500", "--drain", "30")
+                  "--concurrency", "500", "--drain", "30", "--timeline")
         check_counts(s)
+        # --timeline: a header, then one line per second of the window whose
+        # counts add up to the summary's.
+        rows = [l.split()[1:] for l in s["stderr"].splitlines() if l.startswith("timeline: ")]
+        assert rows and rows[0][0] == "second", s["stderr"]
+        seconds = [[float(x) for x in r] for r in rows[1:]]
+        assert [int(r[0]) for r in seconds] == list(range(len(seconds))), rows
+        assert math.floor(s["seconds"]) <= len(seconds) <= math.ceil(s["seconds"]) + 1, rows
+        assert sum(int(r[1]) for r in seconds) == s["submitted"], (rows, s)
+        assert sum(int(r[2]) for r in seconds) == s["committed"], (rows, s)
+        for r in seconds:
+            assert r[3] <= r[4] <= r[5] <= s["max_ms"], (r, s)
         # Everything submitted was valid: all of it commits.
         assert s["rejected_total"] == 0 and s["pending"] == 0, s
         assert s["committed"] == s["submitted"], s

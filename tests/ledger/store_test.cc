@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "base/sha256.h"
@@ -152,6 +153,27 @@ TEST_CASE("a store written with compressed tables reopens uncompressed, and back
     (*s)->db()->CompactRange(nullptr, nullptr);  // rewrite every table with this setting
     check_exactly(**s, static_cast<int64_t>(h) - 1, static_cast<int64_t>(h) + 1);
   }
+}
+
+TEST_CASE("LevelDB's background thread is named leveldb-bg, not after the loop thread") {
+  // Operators and profiles tell compaction from block execution by name.
+  auto thread_names = [] {
+    std::string names;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      names += name + "\n";
+    }
+    return names;
+  };
+  TempDir dir;
+  auto s = Store::open(dir.path(), small_options(nullptr));  // the production env
+  REQUIRE(s.is_ok());
+  for (uint64_t h = 0; h < 40; ++h) REQUIRE((*s)->commit_block(make_commit(h)).is_ok());
+  (*s)->db()->CompactRange(nullptr, nullptr);  // runs on the background thread
+  CHECK(thread_names().find("leveldb-bg\n") != std::string::npos);
+  check_exactly(**s, 39, 41);
 }
 
 TEST_CASE("store rejects malformed commits without writing anything") {
