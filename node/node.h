@@ -66,6 +66,11 @@
 
 namespace imi::node {
 
+// The options of a node's ledger store. Its LevelDB memtable is 3 to 5 MiB,
+// chosen by the node's key, so validators (which write the same entries at
+// the same blocks) do not all flush and compact at the same moment.
+ledger::StoreOptions store_options_for(const identity::PublicKey& key);
+
 class Node : public api::NodeApi {
  public:
   // Opens the ledger in home.data_dir (creating the genesis block on first

@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -255,6 +256,20 @@ void print_timeline(const std::vector<bench::Tx>& txs, bench::Clock::time_point 
     if (t.answered != bench::Clock::time_point{} && t.answered <= t.final)
       admit[s].push_back(std::chrono::duration<double, std::milli>(t.answered - t.submit).count());
   }
+  // The window's start on the wall clock (UTC), to line seconds up with node
+  // logs (LevelDB's LOG, slow-block lines).
+  const auto wall_start =
+      std::chrono::system_clock::now() -
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(bench::Clock::now() - start);
+  const std::time_t tt = std::chrono::system_clock::to_time_t(wall_start);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(wall_start.time_since_epoch()).count() %
+      1000;
+  std::fprintf(stderr, "timeline: second 0 starts at %s.%03dZ\n", when, static_cast<int>(ms));
   std::fprintf(stderr, "timeline: second submitted committed p50_ms p99_ms max_ms admit_p99_ms\n");
   for (size_t s = 0; s < secs; ++s) {
     std::sort(lat[s].begin(), lat[s].end());

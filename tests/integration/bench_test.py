@@ -59,7 +59,9 @@ def test_saturating_load():
         check_counts(s)
         # --timeline: a header, then one line per second of the window whose
         # counts add up to the summary's.
-        rows = [l.split()[1:] for l in s["stderr"].splitlines() if l.startswith("timeline: ")]
+        lines = [l for l in s["stderr"].splitlines() if l.startswith("timeline: ")]
+        assert lines and lines[0].startswith("timeline: second 0 starts at 20"), s["stderr"]
+        rows = [l.split()[1:] for l in lines[1:]]
         assert rows and rows[0][0] == "second", s["stderr"]
         seconds = [[float(x) for x in r] for r in rows[1:]]
         assert [int(r[0]) for r in seconds] == list(range(len(seconds))), rows
