@@ -39,16 +39,25 @@ void log_line(const std::string& s) { std::fprintf(stderr, "imid: %s\n", s.c_str
 
 // Every validator writes the same entries at the same blocks, so with equal
 // memtables all flush at the same block and all run LevelDB's compaction
-// (hundreds of ms of CPU) at the same moment; a PBFT round needs 3 of 4, so
-// that stalled the chain for 1-2 s every ~5 s (measured: on 4 validators at
-// 1,000 tx/s, every stall second of the bench timeline lined up with all four
-// LOGs compacting). Each node's memtable size is therefore its own, 3 to 5
-// MiB by its key (stable across restarts), so their compactions drift apart.
-ledger::StoreOptions store_options_for(const identity::PublicKey& key) {
+// (about a second of CPU each) at the same moment; a PBFT round needs 3 of 4,
+// so that stalled the chain for 1-2 s every ~5 s (measured: on 4 validators
+// at 1,000 tx/s, every stall second of the bench timeline lined up with all
+// four LOGs compacting). Memtables therefore differ: a validator of the
+// genesis set takes its place in [3, 5) MiB by its index (evenly spaced), any
+// other node a place by its key. Stable across restarts.
+ledger::StoreOptions store_options_for(const identity::PublicKey& key,
+                                       const ledger::ValidatorSet& genesis_validators,
+                                       std::string_view did) {
   ledger::StoreOptions o;
-  const Hash32 h = sha256(ByteView(key.data(), key.size()));
-  const size_t step = 64 << 10;  // 32 steps of 64 KiB
-  o.write_buffer_bytes = (size_t{3} << 20) + (h[0] % 32) * step;
+  constexpr size_t kStep = 64 << 10;  // 32 steps of 64 KiB over 2 MiB
+  size_t step;
+  const int64_t i = genesis_validators.index_of(did);
+  if (i >= 0 && genesis_validators.n() > 0) {
+    step = static_cast<size_t>(i) * 32 / genesis_validators.n();
+  } else {
+    step = sha256(ByteView(key.data(), key.size()))[0] % 32;
+  }
+  o.write_buffer_bytes = (size_t{3} << 20) + step * kStep;
   return o;
 }
 
@@ -94,16 +103,18 @@ Status Node::open_ledger() {
   std::error_code ec;
   std::filesystem::create_directories(home_.data_dir, ec);
   if (ec) return Status::error("node.io", "cannot create " + home_.data_dir + ": " + ec.message());
+  ledger::StoreOptions store_options =
+      store_options_for(home_.key.public_key(), g.validators(), self_);
   auto store = ledger::Store::open((std::filesystem::path(home_.data_dir) / "ledger").string(),
-                                   store_options_for(home_.key.public_key()));
+                                   store_options);
   if (!store) return store.status();
   store_ = std::move(*store);
   {
     char mib[16];
-    std::snprintf(mib, sizeof mib, "%.2f",
-                  store_options_for(home_.key.public_key()).write_buffer_bytes / 1048576.0);
+    std::snprintf(mib, sizeof mib, "%.2f", store_options.write_buffer_bytes / 1048576.0);
     log_line(std::string("ledger store: LevelDB memtable ") + mib +
-             " MiB (set by this node's key, so validators compact at different moments)");
+             " MiB (by this node's place among the validators, so they compact at different "
+             "moments)");
   }
   nodes_ = std::make_unique<ledger::LevelDbNodeStore>(*store_->db());
   std::vector<std::unique_ptr<ledger::App>> apps = make_apps();

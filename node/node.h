@@ -67,9 +67,12 @@
 namespace imi::node {
 
 // The options of a node's ledger store. Its LevelDB memtable is 3 to 5 MiB,
-// chosen by the node's key, so validators (which write the same entries at
-// the same blocks) do not all flush and compact at the same moment.
-ledger::StoreOptions store_options_for(const identity::PublicKey& key);
+// by its index in the genesis validator set (else by its key), so that
+// validators, which write the same entries at the same blocks, do not all
+// flush and compact at the same moment.
+ledger::StoreOptions store_options_for(const identity::PublicKey& key,
+                                       const ledger::ValidatorSet& genesis_validators,
+                                       std::string_view did);
 
 class Node : public api::NodeApi {
  public:

@@ -89,6 +89,12 @@ for n in "${nodes[@]}"; do
   if [ -n "${IMI_BENCH_SLOW_BLOCK_MS:-}" ]; then
     sed -i "s/^slow_block_ms = .*/slow_block_ms = $IMI_BENCH_SLOW_BLOCK_MS/" "$n/imid.conf"
   fi
+  # IMI_BENCH_SET="key=value ...": set existing config keys on every node.
+  for kv in ${IMI_BENCH_SET:-}; do
+    k=${kv%%=*} v=${kv#*=}
+    grep -q "^$k = " "$n/imid.conf" || { echo "bench: no key $k in imid.conf" >&2; exit 2; }
+    sed -i "s/^$k = .*/$k = $v/" "$n/imid.conf"
+  done
 done
 
 bench_args=(--seconds "$seconds" --warmup "$warmup" --mix "$mix" --payload "$payload")

@@ -224,24 +224,41 @@ TEST_CASE("DID resolution and presentation verification read the committed state
 }  // namespace
 }  // namespace imi::node
 
-TEST_CASE(
-    "each node's LevelDB memtable is 3 to 5 MiB, fixed by its key, and differs between keys") {
+TEST_CASE("validators' LevelDB memtables are 3 to 5 MiB, evenly spaced by place; others by key") {
   // Validators write the same entries at the same blocks: equal memtables
   // made all of them flush and compact at the same moment, which stalled
-  // the chain (node.cc). The size must stay in the range measured for
-  // commit CPU, be the same for a key at every start, and spread over keys.
-  std::set<size_t> sizes;
-  for (uint8_t seed = 0; seed < 64; ++seed) {
+  // the chain (node.cc). Sizes stay in the range measured for commit CPU,
+  // are the same for a node at every start, and differ between validators.
+  std::vector<imi::ledger::Validator> vs;
+  std::vector<imi::identity::KeyPair> keys;
+  for (uint8_t seed = 1; seed <= 7; ++seed) {
     imi::identity::Seed s{};
     s.fill(seed);
-    const imi::identity::PublicKey key = imi::identity::KeyPair::from_seed(s).public_key();
-    const size_t bytes = imi::node::store_options_for(key).write_buffer_bytes;
+    keys.push_back(imi::identity::KeyPair::from_seed(s));
+    vs.push_back({keys.back().did(), keys.back().public_key()});
+  }
+  auto set = imi::ledger::ValidatorSet::make(vs);
+  REQUIRE(set.is_ok());
+  std::set<size_t> sizes;
+  for (const auto& k : keys) {
+    const size_t bytes =
+        imi::node::store_options_for(k.public_key(), *set, k.did()).write_buffer_bytes;
     CHECK(bytes >= (size_t{3} << 20));
     CHECK(bytes < (size_t{5} << 20));
     CHECK(bytes % (64 << 10) == 0);
-    CHECK(imi::node::store_options_for(key).write_buffer_bytes == bytes);
+    CHECK(imi::node::store_options_for(k.public_key(), *set, k.did()).write_buffer_bytes == bytes);
     sizes.insert(bytes);
   }
-  // 64 keys over 32 sizes: a constant (or nearly) would give 1 or 2.
-  CHECK(sizes.size() >= 16);
+  // Seven validators, seven sizes, at least 4 steps (256 KiB) apart.
+  REQUIRE(sizes.size() == 7);
+  for (auto it = std::next(sizes.begin()); it != sizes.end(); ++it)
+    CHECK(*it - *std::prev(it) >= (256u << 10));
+  // A node outside the set (an observer) still gets a size in the range.
+  imi::identity::Seed other{};
+  other.fill(99);
+  const auto observer = imi::identity::KeyPair::from_seed(other);
+  const size_t bytes =
+      imi::node::store_options_for(observer.public_key(), *set, observer.did()).write_buffer_bytes;
+  CHECK(bytes >= (size_t{3} << 20));
+  CHECK(bytes < (size_t{5} << 20));
 }
