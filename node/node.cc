@@ -113,8 +113,7 @@ Status Node::open_ledger() {
     char mib[16];
     std::snprintf(mib, sizeof mib, "%.2f", store_options.write_buffer_bytes / 1048576.0);
     log_line(std::string("ledger store: LevelDB memtable ") + mib +
-             " MiB (by this node's place among the validators, so they compact at different "
-             "moments)");
+             " MiB (each validator's differs, so they do not all compact at the same moment)");
   }
   nodes_ = std::make_unique<ledger::LevelDbNodeStore>(*store_->db());
   std::vector<std::unique_ptr<ledger::App>> apps = make_apps();
