@@ -253,6 +253,12 @@ TEST_CASE("validators' LevelDB memtables are 3 to 5 MiB, evenly spaced by place;
   REQUIRE(sizes.size() == 7);
   for (auto it = std::next(sizes.begin()); it != sizes.end(); ++it)
     CHECK(*it - *std::prev(it) >= (256u << 10));
+  // A lone validator keeps the 4 MiB measured best for commit CPU (ledger/store.h).
+  auto one = imi::ledger::ValidatorSet::make({vs[0]});
+  REQUIRE(one.is_ok());
+  CHECK(
+      imi::node::store_options_for(keys[0].public_key(), *one, keys[0].did()).write_buffer_bytes ==
+      (size_t{4} << 20));
   // A node outside the set (an observer) still gets a size in the range.
   imi::identity::Seed other{};
   other.fill(99);
