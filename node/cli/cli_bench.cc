@@ -236,6 +236,13 @@ Status build_plan(const std::vector<Account>& accounts, size_t conns, const std:
   return Status::ok();
 }
 
+// Submit to the node's answer to the POST (202: admitted), if it answered
+// before the commit was seen (with --detect wait the answer is the commit).
+std::optional<double> admit_ms(const bench::Tx& t) {
+  if (t.answered == bench::Clock::time_point{} || t.answered > t.final) return std::nullopt;
+  return std::chrono::duration<double, std::milli>(t.answered - t.submit).count();
+}
+
 // --timeline: one line per second of the window on stderr, for the
 // transactions submitted in that second: how many, how many committed, and
 // their submit-to-commit and submit-to-202 latencies, so a latency tail can
@@ -253,8 +260,7 @@ void print_timeline(const std::vector<bench::Tx>& txs, bench::Clock::time_point 
     ++submitted[s];
     if (t.state != bench::Tx::State::kCommitted) continue;
     lat[s].push_back(std::chrono::duration<double, std::milli>(t.final - t.submit).count());
-    if (t.answered != bench::Clock::time_point{} && t.answered <= t.final)
-      admit[s].push_back(std::chrono::duration<double, std::milli>(t.answered - t.submit).count());
+    if (auto a = admit_ms(t)) admit[s].push_back(*a);
   }
   // The window's start on the wall clock (UTC), to line seconds up with node
   // logs (LevelDB's LOG, slow-block lines).
@@ -423,9 +429,7 @@ int run_bench(const Ctx& ctx, const node::CliArgs& a) {
     if (t.state == bench::Tx::State::kCommitted) {
       ++committed;
       lat.push_back(std::chrono::duration<double, std::milli>(t.final - t.submit).count());
-      if (t.answered != bench::Clock::time_point{} && t.answered <= t.final)
-        admit_lat.push_back(
-            std::chrono::duration<double, std::milli>(t.answered - t.submit).count());
+      if (auto a = admit_ms(t)) admit_lat.push_back(*a);
     } else if (t.state == bench::Tx::State::kRejected) {
       ++rejected_total;
       ++rejected[t.reject_code];
