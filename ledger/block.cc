@@ -244,6 +244,29 @@ Block Block::make(BlockHeader header, std::vector<Transaction> txs) {
 }
 
 Result<Block> Block::decode(std::string_view text, const ValidityLimits& limits) {
+  return decode(text, limits, nullptr);
+}
+
+namespace {
+
+// The transaction `known` holds with the same JSON as `value`, if any.
+std::optional<Transaction> known_tx(const KnownTxs& known, const rapidjson::Value& value) {
+  if (!value.IsObject()) return std::nullopt;
+  auto from = value.FindMember("from");
+  auto nonce = value.FindMember("nonce");
+  if (from == value.MemberEnd() || !from->value.IsString() || nonce == value.MemberEnd() ||
+      !nonce->value.IsUint64())
+    return std::nullopt;
+  auto tx = known.find_known(std::string(from->value.GetString(), from->value.GetStringLength()),
+                             nonce->value.GetUint64());
+  if (!tx || tx->json() != value) return std::nullopt;
+  return tx;
+}
+
+}  // namespace
+
+Result<Block> Block::decode(std::string_view text, const ValidityLimits& limits,
+                            const KnownTxs* known) {
   if (text.size() > limits.block_bytes_max) return block_too_large(text.size(), limits);
   // Transactions sit two levels down (block object, "txs" array); each is
   // then checked against the exact per-transaction limits.
@@ -268,6 +291,12 @@ Result<Block> Block::decode(std::string_view text, const ValidityLimits& limits)
   b.header_ = std::move(header).value();
   b.txs_.reserve(txs.Size());
   for (rapidjson::SizeType i = 0; i < txs.Size(); ++i) {
+    if (known != nullptr) {
+      if (auto k = known_tx(*known, txs[i])) {
+        b.txs_.push_back(std::move(*k));
+        continue;
+      }
+    }
     auto tx = Transaction::from_json(doc, txs[i], limits);
     if (!tx) return in_tx(i, tx.status());
     b.txs_.push_back(std::move(tx).value());

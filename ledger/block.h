@@ -49,6 +49,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -121,6 +122,16 @@ class TxResult {
 Hash32 compute_txs_root(std::span<const Transaction> txs);
 Hash32 compute_results_root(std::span<const TxResult> results);
 
+// Transactions a node has already decoded (its mempool), offered to
+// Block::decode so that each transaction is decoded once per node (issue 7).
+class KnownTxs {
+ public:
+  virtual ~KnownTxs() = default;
+  // The transaction from `from` with `nonce` this node holds, if any. It must
+  // have been decoded under limits at least as tight as the block's.
+  virtual std::optional<Transaction> find_known(const std::string& from, uint64_t nonce) const = 0;
+};
+
 class Block {
  public:
   // Builds a block from a header whose tx_count and txs_root are filled in
@@ -131,6 +142,11 @@ class Block {
   // every transaction's form. Does not check the chain, the roots or any
   // signature: see validate().
   static Result<Block> decode(std::string_view text, const ValidityLimits& limits);
+  // Same, but a transaction whose JSON equals that of the one `known` holds
+  // for its sender and nonce is that one, not decoded again (equal JSON
+  // values have one JCS, hence one id). Any other is decoded as above.
+  static Result<Block> decode(std::string_view text, const ValidityLimits& limits,
+                              const KnownTxs* known);
 
   // Everything a block must satisfy without state: header chain is `chain`,
   // tx_count and txs_root match the transactions, and each transaction is of

@@ -126,7 +126,7 @@ Result<Transaction> Transaction::from_json(std::shared_ptr<const rapidjson::Docu
     return Status::error("tx." + std::string(code), members.message());
   }
 
-  Transaction tx;
+  auto tx = std::make_shared<Data>();
   auto v = get_int(value, "v");
   if (!v || *v != 1)
     return Status::error("tx.bad_version", "\"v\" must be the integer 1 (transaction format v1)");
@@ -136,90 +136,91 @@ Result<Transaction> Transaction::from_json(std::shared_ptr<const rapidjson::Docu
   if (!is_valid_chain_id(*chain))
     return Status::error("tx.bad_chain",
                          "\"chain\" must be 1..64 of [a-z0-9._-] starting with [a-z0-9]");
-  tx.chain_ = std::string(*chain);
+  tx->chain = std::string(*chain);
 
   auto from = get_string(value, "from");
   if (!from) return recode(from.status(), "tx.bad_from");
   if (!identity::is_valid_did(*from))
     return Status::error("tx.bad_from", "\"from\" must be did:imi: followed by 40 lowercase hex");
-  tx.from_ = std::string(*from);
+  tx->from = std::string(*from);
 
   auto key = get_hex32(value, "key");
   if (!key) return recode(key.status(), "tx.bad_key");
-  tx.key_ = *key;
-  if (!identity::is_valid_public_key(tx.key_))
+  tx->key = *key;
+  if (!identity::is_valid_public_key(tx->key))
     return Status::error("tx.invalid_key",
                          "\"key\" is not a valid Ed25519 public key (small order, "
                          "non-canonical or outside the prime-order subgroup)");
 
   auto nonce = get_uint(value, "nonce");
   if (!nonce) return recode(nonce.status(), "tx.bad_nonce");
-  tx.nonce_ = *nonce;
+  tx->nonce = *nonce;
 
   auto app = get_string(value, "app");
   if (!app) return recode(app.status(), "tx.bad_app");
   if (!is_valid_name(*app))
     return Status::error("tx.bad_app", "\"app\" must be 1..32 of [a-z0-9_] starting with [a-z]");
-  tx.app_ = std::string(*app);
+  tx->app = std::string(*app);
 
   auto op = get_string(value, "op");
   if (!op) return recode(op.status(), "tx.bad_op");
   if (!is_valid_name(*op))
     return Status::error("tx.bad_op", "\"op\" must be 1..32 of [a-z0-9_] starting with [a-z]");
-  tx.op_ = std::string(*op);
+  tx->op = std::string(*op);
 
   auto args = get_object(value, "args");
   if (!args) return recode(args.status(), "tx.bad_args");
 
   auto sig = get_hex64(value, "sig");
   if (!sig) return recode(sig.status(), "tx.bad_sig");
-  tx.sig_ = *sig;
+  tx->sig = *sig;
 
-  tx.canonical_ = jcs(value);
-  if (tx.canonical_.size() > limits.tx_bytes_max) return too_large(tx.canonical_.size(), limits);
+  tx->canonical = jcs(value);
+  if (tx->canonical.size() > limits.tx_bytes_max) return too_large(tx->canonical.size(), limits);
   // The members are exactly the nine above, so in JCS order the text ends
   // with "sig" then "v" (which is 1): the signed text is the canonical one
   // without its `,"sig":"<128 hex>"`, cut out instead of serialised again.
   static constexpr std::string_view kTail = "\",\"v\":1}";
   static constexpr std::string_view kSigKey = ",\"sig\":\"";
-  const size_t sig_at = tx.canonical_.size() - kTail.size() - 128 - kSigKey.size();
-  tx.unsigned_canonical_.reserve(sig_at + 6);
-  tx.unsigned_canonical_.append(tx.canonical_, 0, sig_at);
-  tx.unsigned_canonical_.append(",\"v\":1}");
-  assert(tx.unsigned_canonical_ == jcs_without(value, "sig"));
-  tx.id_ = sha256(tx.canonical_);
-  tx.doc_ = std::move(doc);
-  tx.value_ = &value;
-  return tx;
+  const size_t sig_at = tx->canonical.size() - kTail.size() - 128 - kSigKey.size();
+  tx->unsigned_canonical.reserve(sig_at + 6);
+  tx->unsigned_canonical.append(tx->canonical, 0, sig_at);
+  tx->unsigned_canonical.append(",\"v\":1}");
+  assert(tx->unsigned_canonical == jcs_without(value, "sig"));
+  tx->id = sha256(tx->canonical);
+  tx->doc = std::move(doc);
+  tx->value = &value;
+  return Transaction(std::move(tx));
 }
 
-const rapidjson::Value& Transaction::args() const { return (*value_)["args"]; }
+const rapidjson::Value& Transaction::args() const { return (*d_->value)["args"]; }
 
 std::string Transaction::signed_bytes() const {
-  return identity::signed_bytes(identity::Domain::kTx, unsigned_canonical_);
+  return identity::signed_bytes(identity::Domain::kTx, d_->unsigned_canonical);
 }
 
 Status Transaction::check_chain(std::string_view expected) const {
-  if (chain_ == expected) return Status::ok();
-  return Status::error("tx.wrong_chain", "transaction is for chain \"" + chain_ +
+  if (d_->chain == expected) return Status::ok();
+  return Status::error("tx.wrong_chain", "transaction is for chain \"" + d_->chain +
                                              "\" but this is chain \"" + std::string(expected) +
                                              "\"; sign it for this chain");
 }
 
 Status Transaction::verify_signature() const {
-  if (identity::verify(identity::Domain::kTx, key_, unsigned_canonical_, sig_)) return Status::ok();
+  if (identity::verify(identity::Domain::kTx, d_->key, d_->unsigned_canonical, d_->sig))
+    return Status::ok();
   return Status::error("tx.bad_signature",
                        "\"sig\" does not verify under \"key\" over \"IMI/tx/v1\\n\" + JCS of the "
                        "transaction without \"sig\"; re-sign it");
 }
 
-bool Transaction::key_matches_from() const { return identity::did_from_key(key_) == from_; }
+bool Transaction::key_matches_from() const { return identity::did_from_key(d_->key) == d_->from; }
 
 Status Transaction::check_first_sender() const {
   if (key_matches_from()) return Status::ok();
   return Status::error("tx.key_mismatch",
-                       "a first transaction must have \"from\" = did(\"key\"), got \"" + from_ +
-                           "\" for key " + to_hex(key_));
+                       "a first transaction must have \"from\" = did(\"key\"), got \"" + d_->from +
+                           "\" for key " + to_hex(d_->key));
 }
 
 Status Transaction::validate(std::string_view expected_chain) const {

@@ -44,8 +44,10 @@
 //   tx.key_mismatch     a first transaction whose from is not did(key)
 //
 // A Transaction is an immutable value holding its parsed document, its
-// canonical bytes and its id, each computed once at decode. Copies share the
-// document. Thread-safe for concurrent reads.
+// canonical bytes and its id, each computed once at decode. Copies share all
+// of it (one reference count), so the mempool, a block and its executed
+// results hold one transaction without copying its strings (issue 7: every
+// per-transaction step once per node). Thread-safe for concurrent reads.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -82,24 +84,26 @@ class Transaction {
                                        const rapidjson::Value& value, const ValidityLimits& limits);
 
   // The JCS of the whole transaction: its encoding on disk and on the wire.
-  const std::string& canonical() const { return canonical_; }
+  const std::string& canonical() const { return d_->canonical; }
   // SHA-256 of canonical(); the txs_root leaf.
-  const Hash32& id() const { return id_; }
-  std::string id_hex() const { return to_hex(id_); }
+  const Hash32& id() const { return d_->id; }
+  std::string id_hex() const { return to_hex(d_->id); }
   // JCS of the transaction without "sig" (the signed bytes after the tag).
-  const std::string& unsigned_canonical() const { return unsigned_canonical_; }
+  const std::string& unsigned_canonical() const { return d_->unsigned_canonical; }
   // "IMI/tx/v1\n" + unsigned_canonical().
   std::string signed_bytes() const;
 
-  const std::string& chain() const { return chain_; }
-  const std::string& from() const { return from_; }
-  const identity::PublicKey& key() const { return key_; }
-  uint64_t nonce() const { return nonce_; }
-  const std::string& app() const { return app_; }
-  const std::string& op() const { return op_; }
+  const std::string& chain() const { return d_->chain; }
+  const std::string& from() const { return d_->from; }
+  const identity::PublicKey& key() const { return d_->key; }
+  uint64_t nonce() const { return d_->nonce; }
+  const std::string& app() const { return d_->app; }
+  const std::string& op() const { return d_->op; }
   // The "args" object; lives as long as any copy of this transaction.
   const rapidjson::Value& args() const;
-  const identity::Signature& sig() const { return sig_; }
+  const identity::Signature& sig() const { return d_->sig; }
+  // The whole transaction object as decoded; lives as long as any copy.
+  const rapidjson::Value& json() const { return *d_->value; }
 
   // tx.wrong_chain unless chain() == expected.
   Status check_chain(std::string_view expected) const;
@@ -114,22 +118,25 @@ class Transaction {
   Status validate(std::string_view expected_chain) const;
 
  private:
-  Transaction() = default;
+  struct Data {
+    // The document holding the transaction (possibly a whole block); value
+    // points into it.
+    std::shared_ptr<const rapidjson::Document> doc;
+    const rapidjson::Value* value = nullptr;
+    std::string canonical;
+    std::string unsigned_canonical;
+    Hash32 id{};
+    std::string chain;
+    std::string from;
+    identity::PublicKey key{};
+    uint64_t nonce = 0;
+    std::string app;
+    std::string op;
+    identity::Signature sig{};
+  };
+  explicit Transaction(std::shared_ptr<const Data> d) : d_(std::move(d)) {}
 
-  // The document holding the transaction (possibly a whole block), shared
-  // by copies; value_ points into it.
-  std::shared_ptr<const rapidjson::Document> doc_;
-  const rapidjson::Value* value_ = nullptr;
-  std::string canonical_;
-  std::string unsigned_canonical_;
-  Hash32 id_{};
-  std::string chain_;
-  std::string from_;
-  identity::PublicKey key_{};
-  uint64_t nonce_ = 0;
-  std::string app_;
-  std::string op_;
-  identity::Signature sig_{};
+  std::shared_ptr<const Data> d_;  // never null
 };
 
 // Builds and signs a transaction for a client: from = did(key's public key).

@@ -127,6 +127,16 @@ std::optional<ledger::Transaction> Mempool::get(const Hash32& id) const {
   return std::nullopt;
 }
 
+std::optional<ledger::Transaction> Mempool::find_known(const std::string& from,
+                                                       uint64_t nonce) const {
+  std::lock_guard lock(mu_);
+  auto s = senders_.find(from);
+  if (s == senders_.end()) return std::nullopt;
+  auto e = s->second.txs.find(nonce);
+  if (e == s->second.txs.end()) return std::nullopt;
+  return e->second.tx;
+}
+
 bool Mempool::has_ready() const {
   std::lock_guard lock(mu_);
   for (const std::string& from : ready_) {

@@ -41,6 +41,7 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "ledger/block.h"
 #include "ledger/smt_store.h"
 #include "ledger/transaction.h"
 
@@ -64,7 +65,7 @@ struct Rejection {
   std::string message;
 };
 
-class Mempool {
+class Mempool : public ledger::KnownTxs {
  public:
   explicit Mempool(MempoolOptions options);
 
@@ -94,6 +95,10 @@ class Mempool {
   void remove(const Hash32& id, Rejection reason);
   // The pending transaction with this id, if any.
   std::optional<ledger::Transaction> get(const Hash32& id) const;
+  // The pending transaction of `from` with `nonce`, if any: a proposal's
+  // transactions are taken from here instead of decoded again.
+  std::optional<ledger::Transaction> find_known(const std::string& from,
+                                                uint64_t nonce) const override;
 
   // Ids of up to `max` transactions that are next in line for their sender
   // (nonce == the sender's committed next nonce, none in flight), oldest

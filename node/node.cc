@@ -489,7 +489,7 @@ void Node::validate(const consensus::ValidateRequest& req) {
   uint64_t time_ms = 0;
   const auto received_at = std::chrono::steady_clock::now();
   std::string text(req.payload.begin(), req.payload.end());
-  auto block = ledger::Block::decode(text, limits_);
+  auto block = ledger::Block::decode(text, limits_, &mempool_);
   if (!block) {
     log_line("proposal at height " + std::to_string(req.height) +
              " is not a valid block: " + block.status().to_string());
@@ -528,7 +528,7 @@ Status Node::commit(const consensus::Committed& c) {
     // the proposal, or voted for it before a restart): execute it now. A
     // quorum certified it, so a failure here is this node's problem.
     std::string text(c.payload.begin(), c.payload.end());
-    auto block = ledger::Block::decode(text, limits_);
+    auto block = ledger::Block::decode(text, limits_, &mempool_);
     if (!block) return block.status();
     if (block->id() != c.block)
       return Status::error("node.missing_block", "the certified payload at height " +

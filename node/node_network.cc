@@ -268,7 +268,7 @@ Status Node::apply_synced(const SyncedBlock& b) {
   const uint64_t height = head().height + 1;
   auto cert = ledger::CommitCertificate::decode(b.cert_json);
   if (!cert) return Status::error("sync.bad_certificate", cert.status().to_string());
-  auto block = ledger::Block::decode(b.block_json, limits_);
+  auto block = ledger::Block::decode(b.block_json, limits_, &mempool_);
   if (!block) return Status::error("sync.bad_block", block.status().to_string());
   if (cert->height != height || block->header().height != height)
     return Status::error("sync.wrong_height", "expected height " + std::to_string(height));

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include "base/sha256.h"
 #include "ledger/block.h"
 #include "ledger/json.h"
@@ -18,6 +20,22 @@ rapidjson::Document json(std::string_view text) {
   REQUIRE(r.is_ok());
   return std::move(r).value();
 }
+
+// A mempool stand-in: transactions by (from, nonce), counting lookups.
+class FakeKnown : public KnownTxs {
+ public:
+  void add(const Transaction& tx) { txs_.insert_or_assign({tx.from(), tx.nonce()}, tx); }
+  std::optional<Transaction> find_known(const std::string& from, uint64_t nonce) const override {
+    ++lookups;
+    auto it = txs_.find({from, nonce});
+    if (it == txs_.end()) return std::nullopt;
+    return it->second;
+  }
+  mutable int lookups = 0;
+
+ private:
+  std::map<std::pair<std::string, uint64_t>, Transaction> txs_;
+};
 
 }  // namespace
 
@@ -178,4 +196,59 @@ TEST_CASE("validator sets: f and q for each n, primary wraps, bad sets rejected"
   CHECK(ValidatorSet::make({{vs[0].id, identity_point}}).status().code() ==
         "validators.invalid_key");
   CHECK(ValidatorSet::from_json(json(R"([{"id":1}])")).status().code() == "validators.bad_json");
+}
+
+TEST_CASE("Block::decode takes a known transaction with the same JSON instead of decoding it") {
+  KeyPair k = KeyPair::from_seed(vectors::seed(5));
+  KeyPair other = KeyPair::from_seed(vectors::seed(6));
+  auto t0 = make_transaction(k, "imi-dev", 0, "anchor", "ping", json(R"({"n":1})"));
+  auto t1 = make_transaction(k, "imi-dev", 1, "anchor", "ping", json(R"({"n":2})"));
+  auto t2 = make_transaction(other, "imi-dev", 0, "anchor", "ping", json("{}"));
+  // Same sender and nonce as t1, other args: a different transaction.
+  auto t1b = make_transaction(k, "imi-dev", 1, "anchor", "ping", json(R"({"n":3})"));
+  REQUIRE((t0.is_ok() && t1.is_ok() && t2.is_ok() && t1b.is_ok()));
+  BlockHeader h;
+  h.chain = "imi-dev";
+  h.proposer = k.did();
+  const Block b = Block::make(h, {*t0, *t1, *t2});
+
+  FakeKnown known;
+  known.add(*t0);   // held: taken as is
+  known.add(*t1b);  // held for (k, 1) but not what the block carries
+  // t2 not held at all
+  auto with = Block::decode(b.canonical(), {}, &known);
+  REQUIRE(with.is_ok());
+  auto without = Block::decode(b.canonical(), {});
+  REQUIRE(without.is_ok());
+  CHECK(known.lookups == 3);
+  REQUIRE(with->txs().size() == 3);
+  // The same block either way.
+  CHECK(with->canonical() == without->canonical());
+  CHECK(with->id() == b.id());
+  CHECK(compute_txs_root(with->txs()) == b.header().txs_root);
+  for (size_t i = 0; i < 3; ++i) CHECK(with->txs()[i].id() == b.txs()[i].id());
+  // t0 is the known object itself (copies share one body); the others were decoded.
+  CHECK(&with->txs()[0].canonical() == &t0->canonical());
+  CHECK(&with->txs()[1].canonical() != &t1b->canonical());
+  CHECK(with->txs()[1].id() == t1->id());
+  CHECK(with->txs()[1].id() != t1b->id());
+  CHECK(&with->txs()[2].canonical() != &t2->canonical());
+
+  // A malformed transaction is still refused with its own code.
+  std::string bad = b.canonical();
+  const std::string from = "\"from\":\"" + k.did() + "\"";
+  bad.replace(bad.find(from), from.size(), "\"from\":\"did:imi:zz\"");
+  CHECK(Block::decode(bad, {}, &known).status().code() == "tx.bad_from");
+}
+
+TEST_CASE("copies of a transaction share one body") {
+  KeyPair k = KeyPair::from_seed(vectors::seed(5));
+  auto t = make_transaction(k, "imi-dev", 7, "anchor", "ping", json(R"({"a":"b"})"));
+  REQUIRE(t.is_ok());
+  Transaction copy = *t;
+  std::vector<Transaction> many(3, copy);
+  CHECK(&copy.canonical() == &t->canonical());
+  CHECK(&many[2].json() == &t->json());
+  CHECK(many[2].nonce() == 7);
+  CHECK(many[2].args()["a"] == "b");
 }

@@ -247,4 +247,26 @@ TEST_CASE("a sender whose transactions all committed keeps its next nonce (no st
 }
 
 }  // namespace
+TEST_CASE("find_known: the pending transaction of a sender and nonce, for block decoding") {
+  Mempool m(small());
+  auto a0 = tx(key(1), 0), a1 = tx(key(1), 1), b0 = tx(key(2), 0);
+  REQUIRE(m.add(a0, 0));
+  REQUIRE(m.add(a1, 0));
+  REQUIRE(m.add(b0, 0));
+  auto found = m.find_known(a1.from(), 1);
+  REQUIRE(found);
+  CHECK(found->id() == a1.id());
+  CHECK(&found->canonical() == &a1.canonical());  // the pool's own copy, not a new decode
+  CHECK_FALSE(m.find_known(a1.from(), 2));
+  CHECK_FALSE(m.find_known(tx(key(3), 0).from(), 0));
+  // In flight still counts (a proposal carries what the primary took); committed does not.
+  auto batch = m.take_batch(10, 1 << 20);
+  CHECK(m.find_known(a0.from(), 0));
+  m.on_commit(std::vector<ledger::Transaction>{a0});
+  CHECK_FALSE(m.find_known(a0.from(), 0));
+  CHECK(m.find_known(b0.from(), 0));
+  m.remove(b0.id(), Rejection{"tx.test", "gone"});
+  CHECK_FALSE(m.find_known(b0.from(), 0));
+}
+
 }  // namespace imi::node
