@@ -82,6 +82,8 @@ struct SenderOf {
   }
 };
 
+}  // namespace
+
 Status verify_message(const Message& m, std::string_view chain, const ValidatorSet& set,
                       const Verifier& verifier) {
   if (auto* p = std::get_if<Proposal>(&m)) return verify_proposal(*p, chain, set, verifier);
@@ -91,8 +93,6 @@ Status verify_message(const Message& m, std::string_view chain, const ValidatorS
   if (auto* c = std::get_if<Checkpoint>(&m)) return verify_checkpoint(*c, chain, set, verifier);
   return verify_commit_certificate(std::get<Decided>(m).cert, chain, set, verifier);
 }
-
-}  // namespace
 
 Engine::Engine(Options options, Signer& signer, const Verifier& verifier)
     : opts_(std::move(options)), signer_(signer), verifier_(verifier) {}

@@ -141,6 +141,12 @@ struct Ready {
   bool empty() const;
 };
 
+// Checks a message's signatures and who may send it against `set` (the set
+// in force at the message's height), as the engine does on receipt. Pure: a
+// node may call it on another thread first, e.g. to fill a verifier's memory.
+Status verify_message(const Message& m, std::string_view chain, const ValidatorSet& set,
+                      const Verifier& verifier);
+
 class Engine {
  public:
   // `signer` and `verifier` must outlive the engine. `durable` is the state

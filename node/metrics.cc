@@ -46,6 +46,10 @@ std::string NodeMetrics::render(const Gauges& g) const {
   gauge("imi_mempool_txs", "Transactions waiting in the mempool.", g.mempool_txs);
   gauge("imi_mempool_bytes", "Bytes of transactions waiting in the mempool.", g.mempool_bytes);
   gauge("imi_sig_cache_entries", "Transaction ids whose signature was verified.", g.sig_cache_size);
+  o << "# HELP imi_consensus_sigs_prechecked_total Consensus signatures the engine found already "
+       "checked on the verify pool (not checked again on the loop thread).\n"
+       "# TYPE imi_consensus_sigs_prechecked_total counter\nimi_consensus_sigs_prechecked_total "
+    << g.consensus_sigs_prechecked << "\n";
   o << "# HELP imi_view_changes_total View changes since start.\n"
        "# TYPE imi_view_changes_total counter\nimi_view_changes_total "
     << view_changes_.load() << "\n";

@@ -40,6 +40,8 @@ struct Gauges {
   uint64_t mempool_txs = 0;
   uint64_t mempool_bytes = 0;
   uint64_t sig_cache_size = 0;
+  // Consensus signatures the engine found checked already (on the verify pool).
+  uint64_t consensus_sigs_prechecked = 0;
 };
 
 class NodeMetrics {

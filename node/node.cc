@@ -207,6 +207,7 @@ Status Node::open_engine() {
   o.censorship_ticks_min = o.view_timeout_ticks / 2;
   o.block_time_future_max_ms = home_.genesis.block_time().delta_ms;
   o.limits.payload_bytes_max = limits_.block_bytes_max;
+  consensus_limits_ = o.limits;
 
   std::optional<consensus::DurableState> durable;
   auto bytes = durable_file_.load();

@@ -38,6 +38,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -169,6 +170,13 @@ class Node : public api::NodeApi {
   void reject(const Hash32& id, const Status& status);
   // Asks the loop to cut a block if one is wanted (at most one post pending).
   void request_cut();
+  // Any thread: queues work for the verify pool ahead of the transactions
+  // already queued there (consensus messages must not wait behind a burst of
+  // submissions). The next pool job to start runs it, and admission runs
+  // queued urgent work between transactions.
+  void post_urgent(std::function<void()> work);
+  // Verify pool: runs the urgent work queued so far.
+  void run_urgent();
 
   // --- network (node_network.cc); loop thread unless said otherwise ---
   // Any thread: queues a newly admitted transaction for the next gossip batch.
@@ -181,6 +189,10 @@ class Node : public api::NodeApi {
   bool has_network() const { return p2p_ != nullptr; }
   void send_outbound(const consensus::Outbound& m);
   void on_frame(const identity::PublicKey& from, Bytes frame);
+  // A consensus message from a validator: decoded and its signatures checked
+  // on the verify pool (issue 4), then handed to the engine on the loop,
+  // whose own check finds them in verifier_'s memory.
+  void check_consensus_message(Bytes wire);
   void on_peer_state(const identity::PublicKey& peer, bool connected);
   // Every tick: flushes gossip, drives block sync, re-announces the tip, logs stalls.
   void network_tick();
@@ -225,6 +237,10 @@ class Node : public api::NodeApi {
   }
   Ed25519Signer signer_;
   Ed25519Verifier verifier_;
+  consensus::Limits consensus_limits_;  // what peers' consensus messages may hold
+
+  std::mutex urgent_mu_;
+  std::deque<std::function<void()>> urgent_;  // guarded by urgent_mu_
 
   // Thread-safe components.
   std::unique_ptr<ledger::Store> store_;

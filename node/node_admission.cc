@@ -65,7 +65,29 @@ void Node::request_cut() {
   });
 }
 
+void Node::post_urgent(std::function<void()> work) {
+  {
+    std::lock_guard lock(urgent_mu_);
+    urgent_.push_back(std::move(work));
+  }
+  asio::post(*verify_pool_, [this] { run_urgent(); });
+}
+
+void Node::run_urgent() {
+  for (;;) {
+    std::function<void()> work;
+    {
+      std::lock_guard lock(urgent_mu_);
+      if (urgent_.empty()) return;
+      work = std::move(urgent_.front());
+      urgent_.pop_front();
+    }
+    work();
+  }
+}
+
 void Node::verify_and_admit(std::string body, SubmitDone done, bool from_peer) {
+  run_urgent();
   if (stopping_) return done(stopping_status());
   auto tx = ledger::Transaction::decode(body, admit_limits_);
   if (!tx) {

@@ -214,7 +214,7 @@ void Node::on_frame(const identity::PublicKey& from, Bytes bytes) {
   }
   const bool from_validator = key_names_.count(from) != 0;
   if (auto* c = std::get_if<ConsensusFrame>(&*frame)) {
-    if (engine_ && from_validator) handle(engine_->on_message(c->wire));
+    if (engine_ && from_validator) check_consensus_message(std::move(c->wire));
   } else if (auto* t = std::get_if<TxsFrame>(&*frame)) {
     if (observer_ || stopping_ || !started_) return;
     asio::post(*verify_pool_, [this, txs = std::move(t->txs)]() mutable {
@@ -230,6 +230,27 @@ void Node::on_frame(const identity::PublicKey& from, Bytes bytes) {
     sync_.on_blocks(from, blocks->from, std::move(blocks->blocks), now_ms());
     apply_synced_blocks();
   }
+}
+
+void Node::check_consensus_message(Bytes wire) {
+  post_urgent([this, wire = std::move(wire)]() mutable {
+    auto m = consensus::decode(wire, consensus_limits_);
+    if (m) {
+      // Against the set in force at the next height, which nearly every
+      // message is for; one for another height (or a set that just changed)
+      // is checked by the engine against its own set, as is a failure here.
+      consensus::ValidatorSet set;
+      {
+        std::lock_guard lock(head_mu_);
+        set = consensus_set_;
+      }
+      (void)consensus::verify_message(*m, chain_, set, verifier_);
+    }
+    asio::post(loop_, [this, wire = std::move(wire), m = std::move(m)] {
+      if (failed_ || loop_closing_ || !engine_) return;
+      handle(m ? engine_->on_message(*m) : engine_->on_message(wire));
+    });
+  });
 }
 
 void Node::serve_blocks(const identity::PublicKey& peer, uint64_t from, uint32_t count) {

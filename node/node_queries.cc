@@ -321,6 +321,7 @@ std::string Node::metrics_text() {
   g.mempool_txs = mempool_.size();
   g.mempool_bytes = mempool_.bytes();
   g.sig_cache_size = sig_cache_.size();
+  g.consensus_sigs_prechecked = verifier_.remembered_hits();
   return metrics_.render(g);
 }
 

@@ -12,6 +12,7 @@ scenarios: testnet_cli primary_crash replica_restart stall partition partition_t
 """
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -433,6 +434,14 @@ def status_under_load(net):
     assert not errors, errors[:5]
     assert len(acked) > 0 and max(answers) > 0
     log("%d status answers, %d commits" % (len(answers), len(acked)))
+    # Peers' consensus signatures are checked on each node's verify pool, so
+    # the engine on the loop thread finds them checked already (issue 4).
+    for n in net.nodes:
+        code, _, data = n.request("GET", "/metrics")
+        assert code == 200, code
+        m = re.search(r"^imi_consensus_sigs_prechecked_total (\d+)$", data.decode(), re.M)
+        assert m and int(m.group(1)) > 0, (n.name, m and m.group(0))
+        log("%s: %s consensus signatures checked on the verify pool" % (n.name, m.group(1)))
     net.check_identical()
     net.check_committed(acked)
     net.check_mempools_drain()
