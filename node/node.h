@@ -11,6 +11,10 @@
 //             (thread-safe) mempool, then posts a "cut a block" message to
 //             the loop. Admission never waits for the block in flight, so
 //             clients keep submitting while a block executes and commits.
+//             Peers' consensus messages are decoded and their signatures
+//             checked here too, ahead of queued transactions (post_urgent),
+//             then posted to the loop: the engine's own check there finds
+//             each signature in verifier_'s memory of recent successes.
 //   api       the HTTP server's io_context threads (config api_threads);
 //             NodeApi reads run there against the Store (thread-safe) and
 //             snapshots taken under small mutexes.
