@@ -248,6 +248,8 @@ Status Node::start() {
   server_ = std::make_unique<api::HttpServer>(api_io_, *this, opts);
   IMI_RETURN_IF_ERROR(server_->start());
   verify_pool_ = std::make_unique<asio::thread_pool>(home_.config.verify_threads);
+  serve_pool_ = std::make_unique<asio::thread_pool>(1);
+  asio::post(*serve_pool_, [] { pthread_setname_np(pthread_self(), "imid-serve"); });
   loop_work_.emplace(loop_.get_executor());
   asio::post(loop_, [this] {
     if (Status s = start_network(); !s) {
@@ -295,6 +297,8 @@ void Node::shutdown() {
   api_threads_.clear();
   // 2. Admissions already being verified finish (they are refused in admit()).
   if (verify_pool_) verify_pool_->join();
+  //    Blocks being read for a peer are read (their send is dropped below).
+  if (serve_pool_) serve_pool_->join();
   // 3. The loop finishes the block in progress (handlers run to completion),
   //    then writes the engine's state and stops.
   if (loop_thread_.joinable()) {

@@ -15,6 +15,8 @@
 //             checked here too, ahead of queued transactions (post_urgent),
 //             then posted to the loop: the engine's own check there finds
 //             each signature in verifier_'s memory of recent successes.
+//   serve     one thread that reads and encodes the blocks peers fetch
+//             (block sync), so a catching-up node never stalls the loop.
 //   api       the HTTP server's io_context threads (config api_threads);
 //             NodeApi reads run there against the Store (thread-safe) and
 //             snapshots taken under small mutexes.
@@ -204,7 +206,13 @@ class Node : public api::NodeApi {
   void report_pending();
   // Sends the queued gossip to the validators, in as few frames as fit.
   void flush_gossip();
+  // A peer asked for blocks: read and encoded on the serve thread (up to
+  // 8 MiB a request, tens of ms that must not stall consensus), then sent
+  // from the loop. At most kServeQueuedMax requests wait; more are dropped
+  // (the peer asks again).
   void serve_blocks(const identity::PublicKey& peer, uint64_t from, uint32_t count);
+  static constexpr int kServeQueuedMax = 4;
+  static constexpr int64_t kServeSlowMs = 100;  // a request slower than this is logged
   void apply_synced_blocks();
   // Verifies a fetched block against its certificate and the validator set in
   // force, executes and commits it. Errors: sync.* (the peer's fault).
@@ -331,6 +339,8 @@ class Node : public api::NodeApi {
   boost::asio::io_context api_io_;
   std::unique_ptr<api::HttpServer> server_;
   std::unique_ptr<boost::asio::thread_pool> verify_pool_;
+  std::unique_ptr<boost::asio::thread_pool> serve_pool_;  // one thread: imid-serve
+  std::atomic<int> serve_queued_{0};
   std::vector<std::thread> api_threads_;
   std::thread loop_thread_;
   std::mutex shutdown_mu_;
