@@ -214,7 +214,11 @@ void Node::on_frame(const identity::PublicKey& from, Bytes bytes) {
   }
   const bool from_validator = key_names_.count(from) != 0;
   if (auto* c = std::get_if<ConsensusFrame>(&*frame)) {
-    if (engine_ && from_validator) check_consensus_message(std::move(c->wire));
+    if (!engine_ || !from_validator) return;
+    // While stopping, the verify pool is being joined: check here, as the
+    // engine would anyway.
+    if (stopping_) return handle(engine_->on_message(c->wire));
+    check_consensus_message(std::move(c->wire));
   } else if (auto* t = std::get_if<TxsFrame>(&*frame)) {
     if (observer_ || stopping_ || !started_) return;
     asio::post(*verify_pool_, [this, txs = std::move(t->txs)]() mutable {
@@ -279,8 +283,9 @@ void Node::serve_blocks(const identity::PublicKey& peer, uint64_t from, uint32_t
                         .count();
     // Slow reads (a cold cache: 8 MiB took 199 ms once) are worth a line.
     if (ms >= kServeSlowMs)
-      log_line("served blocks " + std::to_string(from) + ".." + std::to_string(from + out.size()) +
-               " (" + std::to_string(frame.size() >> 10) + " KiB) to " + name + " in " +
+      log_line("served blocks " + std::to_string(from) + ".." +
+               std::to_string(from + out.size() - (out.empty() ? 0 : 1)) + " (" +
+               std::to_string(frame.size() >> 10) + " KiB) to " + name + " in " +
                std::to_string(ms) + " ms");
     asio::post(loop_, [this, peer, frame = std::move(frame)] {
       --serve_queued_;
