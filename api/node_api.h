@@ -91,6 +91,12 @@ class NodeApi {
   // Never registered: "did.not_found".
   virtual JsonReply get_did(std::string_view did) = 0;
 
+  // GET /v1/evidence?from=&limit=: up to `limit` (1..100) pieces of
+  // equivocation evidence this node kept, from the `from`-th (0-based, in the
+  // order kept): {"evidence":[...],"next":index|null}, each message with the
+  // exact text its signer signed, so anyone can check it (api/openapi.yaml).
+  virtual JsonReply list_evidence(uint64_t from, uint32_t limit) = 0;
+
   // POST /v1/presentations/verify. `body` is the raw request body
   // (application/json): {"presentation","audience","nonce"[,"max_age_s"]}.
   // Runs identity::sdjwt::verify against the latest committed state and

@@ -170,6 +170,9 @@ void Exchange::dispatch(const Route& route) {
     case RouteId::kGetDid:
       reply_reply(node.get_did(route.did));
       return;
+    case RouteId::kListEvidence:
+      reply_reply(node.list_evidence(route.height, route.limit));
+      return;
     case RouteId::kGetTx:
       reply_reply(node.get_tx(route.tx_id));
       return;

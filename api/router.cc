@@ -93,23 +93,30 @@ Result<Route> match_tx(std::string_view rest, const std::vector<QueryParam>& par
   return r;
 }
 
+// ?from=&limit= of a listing: `from` a height or index (decimal, at most
+// 2^53-1), `limit` 1..100.
+Status parse_page(const std::vector<QueryParam>& params, Route& r) {
+  for (const QueryParam& p : params) {
+    if (p.name == "from") {
+      auto h = parse_height(p.value);
+      if (!h) return invalid("from must be decimal, no leading zeros, ≤ 2^53−1");
+      r.height = *h;
+    } else if (p.name == "limit") {
+      auto l = parse_limit(p.value);
+      if (!l) return invalid("limit must be an integer from 1 to 100");
+      r.limit = *l;
+    } else {
+      return unknown_param(p.name, "from and limit");
+    }
+  }
+  return Status::ok();
+}
+
 Result<Route> match_blocks(std::string_view rest, const std::vector<QueryParam>& params) {
   Route r;
   if (rest.empty()) {
     r.id = RouteId::kListBlocks;
-    for (const QueryParam& p : params) {
-      if (p.name == "from") {
-        auto h = parse_height(p.value);
-        if (!h) return invalid("from must be a height: decimal, no leading zeros, ≤ 2^53−1");
-        r.height = *h;
-      } else if (p.name == "limit") {
-        auto l = parse_limit(p.value);
-        if (!l) return invalid("limit must be an integer from 1 to 100");
-        r.limit = *l;
-      } else {
-        return unknown_param(p.name, "from and limit");
-      }
-    }
+    IMI_RETURN_IF_ERROR(parse_page(params, r));
     return r;
   }
   if (rest.find('/') != std::string_view::npos) {
@@ -228,6 +235,11 @@ Result<Route> match_route(std::string_view target) {
   }
   if (auto rest = tail("/v1/txs")) return match_tx(*rest, *params);
   if (auto rest = tail("/v1/blocks")) return match_blocks(*rest, *params);
+  if (path == "/v1/evidence") {
+    r.id = RouteId::kListEvidence;
+    IMI_RETURN_IF_ERROR(parse_page(*params, r));
+    return r;
+  }
   if (path == "/v1/presentations/verify") {
     IMI_RETURN_IF_ERROR(no_params(*params));
     r.id = RouteId::kVerifyPresentation;
@@ -262,6 +274,8 @@ std::string_view route_label(RouteId id) {
       return "get_state";
     case RouteId::kGetDid:
       return "get_did";
+    case RouteId::kListEvidence:
+      return "list_evidence";
     case RouteId::kVerifyPresentation:
       return "verify_presentation";
     case RouteId::kStatus:

@@ -19,6 +19,7 @@ enum class RouteId {
   kGetBlock,            // GET  /v1/blocks/{height}
   kGetState,            // GET  /v1/state/{app}/{key}
   kGetDid,              // GET  /v1/dids/{did}
+  kListEvidence,        // GET  /v1/evidence[?from=&limit=]
   kVerifyPresentation,  // POST /v1/presentations/verify
   kStatus,              // GET  /v1/status
   kHealthz,             // GET  /healthz
@@ -32,9 +33,9 @@ inline constexpr size_t kStateKeyBytesMax = 1024;
 
 struct Route {
   RouteId id = RouteId::kHealthz;
-  std::string tx_id;                     // kGetTx: 64 lowercase hex
-  uint64_t height = 0;                   // kGetBlock; kListBlocks: `from` (default 0)
-  uint32_t limit = kBlocksLimitDefault;  // kListBlocks: 1..100
+  std::string tx_id;    // kGetTx: 64 lowercase hex
+  uint64_t height = 0;  // kGetBlock; kListBlocks, kListEvidence: `from` (default 0)
+  uint32_t limit = kBlocksLimitDefault;  // kListBlocks, kListEvidence: 1..100
   std::string app;                       // kGetState: [a-z][a-z0-9_]{0,31}
   std::string key;                       // kGetState: percent-decoded, valid UTF-8, 1..1024 bytes
   std::string did;                       // kGetDid: percent-decoded, identity::is_valid_did

@@ -110,6 +110,7 @@ class Node : public api::NodeApi {
   Result<api::BlockPage> list_blocks(uint64_t from, uint32_t limit) override;
   api::JsonReply get_state(std::string_view app, std::string_view key) override;
   api::JsonReply get_did(std::string_view did) override;
+  api::JsonReply list_evidence(uint64_t from, uint32_t limit) override;
   api::JsonReply verify_presentation(std::string body) override;
   api::JsonReply status() override;
   Status ready() override;

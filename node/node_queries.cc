@@ -2,6 +2,8 @@
 // Bodies follow api/openapi.yaml; hashes are lowercase hex.
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 
 #include "api/json_text.h"
 #include "apps/identity_registry.h"
@@ -323,6 +325,115 @@ std::string Node::metrics_text() {
   g.sig_cache_size = sig_cache_.size();
   g.consensus_sigs_prechecked = verifier_.remembered_hits();
   return metrics_.render(g);
+}
+
+namespace {
+
+// One signed message of a piece of evidence: what it says, the exact text
+// its signer signed (`domain`, one '\n', then `signed`) and the signature.
+Result<rapidjson::Value> evidence_message(std::string_view chain, std::string_view hex,
+                                          const consensus::Limits& limits,
+                                          rapidjson::Document::AllocatorType& a) {
+  auto wire = from_hex(hex);
+  if (!wire) return Status::error("node.bad_evidence", "a message is not hex");
+  auto m = consensus::decode(*wire, limits);
+  if (!m)
+    return Status::error("node.bad_evidence",
+                         "a message does not decode: " + m.status().to_string());
+  rapidjson::Value out(rapidjson::kObjectType);
+  auto put = [&](const char* key, std::string_view value) {
+    out.AddMember(rapidjson::StringRef(key),
+                  rapidjson::Value(value.data(), static_cast<rapidjson::SizeType>(value.size()), a),
+                  a);
+  };
+  auto put_uint = [&](const char* key, uint64_t value) {
+    out.AddMember(rapidjson::StringRef(key), rapidjson::Value(value), a);
+  };
+  if (const auto* p = std::get_if<consensus::Proposal>(&*m)) {
+    const Hash32 digest = sha256(p->payload);
+    put("type", "proposal");
+    put("signer", p->proposer);
+    put_uint("height", p->height);
+    put_uint("view", p->view);
+    put("block", to_hex(p->block));
+    put("payload_sha256", to_hex(digest));
+    put("domain", identity::domain_tag(identity::Domain::kProposal));
+    put("signed", consensus::proposal_canonical(chain, p->height, p->view, p->block, digest));
+    put("sig", to_hex(p->sig));
+  } else if (const auto* v = std::get_if<consensus::Vote>(&*m)) {
+    put("type", "vote");
+    put("signer", v->validator);
+    put_uint("height", v->height);
+    put_uint("view", v->view);
+    put("phase", consensus::phase_name(v->phase));
+    put("block", to_hex(v->block));
+    put("domain", identity::domain_tag(identity::Domain::kVote));
+    put("signed", consensus::vote_canonical(chain, v->height, v->view, v->block, v->phase));
+    put("sig", to_hex(v->sig));
+  } else {
+    return Status::error("node.bad_evidence", "a message is neither a proposal nor a vote");
+  }
+  return out;
+}
+
+}  // namespace
+
+api::JsonReply Node::list_evidence(uint64_t from, uint32_t limit) {
+  // The loop appends whole lines and fsyncs each; a last line without its
+  // newline is still being written and is left for the next call.
+  const auto path = std::filesystem::path(home_.data_dir) / "evidence.jsonl";
+  std::ifstream in(path);
+  rapidjson::Document page(rapidjson::kObjectType);
+  auto& a = page.GetAllocator();
+  rapidjson::Value pieces(rapidjson::kArrayType);
+  uint64_t index = 0;
+  std::optional<uint64_t> next;
+  std::string line;
+  while (in && std::getline(in, line) && !in.eof()) {
+    const uint64_t at = index++;
+    if (at < from) continue;
+    if (pieces.Size() == limit) {
+      next = at;
+      break;
+    }
+    rapidjson::Document d;
+    d.Parse(line.data(), line.size());
+    auto str = [&d](const char* k) -> std::string_view {
+      if (!d.IsObject() || !d.HasMember(k) || !d[k].IsString()) return {};
+      return {d[k].GetString(), d[k].GetStringLength()};
+    };
+    auto num = [&d](const char* k) -> uint64_t {
+      return d.IsObject() && d.HasMember(k) && d[k].IsUint64() ? d[k].GetUint64() : 0;
+    };
+    auto text = [&a](std::string_view s) {
+      return rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+    };
+    rapidjson::Value piece(rapidjson::kObjectType);
+    piece.AddMember("index", at, a);
+    piece.AddMember("kind", text(str("kind")), a);
+    piece.AddMember("validator", text(str("validator")), a);
+    piece.AddMember("height", num("height"), a);
+    piece.AddMember("view", num("view"), a);
+    std::string error;
+    for (const char* which : {"first", "second"}) {
+      auto m = evidence_message(chain_, str(which), consensus_limits_, a);
+      if (m) {
+        piece.AddMember(rapidjson::StringRef(which), std::move(*m), a);
+      } else {
+        piece.AddMember(rapidjson::StringRef(which), rapidjson::Value(), a);
+        error = m.status().message();
+      }
+    }
+    // Not expected (lines are written whole and fsynced): say where to look.
+    if (!error.empty())
+      piece.AddMember(
+          "error", text(error + " (line " + std::to_string(at + 1) + " of " + path.string() + ")"),
+          a);
+    pieces.PushBack(std::move(piece), a);
+  }
+  page.AddMember("evidence", std::move(pieces), a);
+  page.AddMember("next", next ? rapidjson::Value(*next) : rapidjson::Value(), a);
+  return ledger::jcs(page);
 }
 
 }  // namespace imi::node

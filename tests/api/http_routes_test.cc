@@ -1,6 +1,7 @@
 // Every v1 route over real HTTP on loopback, against a fake node.
 #include <doctest/doctest.h>
 
+#include "api/router.h"
 #include "tests/api/http_test_support.h"
 
 using namespace imi;
@@ -118,6 +119,30 @@ TEST_CASE("GET /v1/blocks pages with a next cursor") {
                   "invalid-parameter");
   }
   check_problem(fetch(s.port(), "GET", "/v1/blocks?from=50"), 404, "not-found");
+}
+
+TEST_CASE("GET /v1/evidence passes the page to the node and answers its JSON") {
+  TestServer s;  // 3 pieces of evidence
+  auto first = fetch(s.port(), "GET", "/v1/evidence?limit=2");
+  REQUIRE(first);
+  CHECK(first->result_int() == 200);
+  auto d = parse(*first);
+  CHECK(d["evidence"].Size() == 2);
+  CHECK(d["next"].GetInt() == 2);
+  CHECK(s.node.last_evidence_page() == std::pair<uint64_t, uint32_t>{0, 2});
+  auto rest = fetch(s.port(), "GET", "/v1/evidence?from=2");
+  REQUIRE(rest);
+  auto e = parse(*rest);
+  CHECK(e["evidence"].Size() == 1);
+  CHECK(e["evidence"][0]["index"].GetInt() == 2);
+  CHECK(e["next"].IsNull());
+  CHECK(s.node.last_evidence_page() == std::pair<uint64_t, uint32_t>{2, api::kBlocksLimitDefault});
+  for (const char* bad : {"?limit=0", "?from=x", "?kind=vote"}) {
+    CAPTURE(bad);
+    check_problem(fetch(s.port(), "GET", std::string("/v1/evidence") + bad), 400,
+                  "invalid-parameter");
+  }
+  check_problem(fetch(s.port(), "POST", "/v1/evidence"), 405, "method-not-allowed");
 }
 
 TEST_CASE("GET /v1/state/{app}/{key} percent-decodes the key") {

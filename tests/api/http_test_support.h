@@ -106,6 +106,22 @@ class FakeNode : public NodeApi {
     return Status::error("did.not_found", "no identity " + std::string(did));
   }
 
+  // Holds 3 pieces of evidence; echoes the page asked for.
+  JsonReply list_evidence(uint64_t from, uint32_t limit) override {
+    std::lock_guard lock(mu_);
+    last_evidence_page_ = {from, limit};
+    const uint64_t end = std::min<uint64_t>(3, from + limit);
+    std::string body = R"({"evidence":[)";
+    for (uint64_t i = from; i < end; ++i)
+      body += (i > from ? "," : "") + std::string(R"({"index":)") + std::to_string(i) + "}";
+    body += R"(],"next":)" + (end < 3 ? std::to_string(end) : std::string("null")) + "}";
+    return body;
+  }
+  std::pair<uint64_t, uint32_t> last_evidence_page() {
+    std::lock_guard lock(mu_);
+    return last_evidence_page_;
+  }
+
   // Records the body; "{}" answers a schema error, anything else a failed check.
   JsonReply verify_presentation(std::string body) override {
     std::lock_guard lock(mu_);
@@ -161,6 +177,7 @@ class FakeNode : public NodeApi {
   }
 
  private:
+  std::pair<uint64_t, uint32_t> last_evidence_page_{};  // guarded by mu_
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::string> submitted_;

@@ -87,9 +87,10 @@ TEST_CASE("api/openapi.yaml lists every problem type and every route") {
     CHECK(doc.find(std::string(problem_info(p).slug) + " (" +
                    std::to_string(problem_info(p).http_status)) != std::string::npos);
   }
-  for (const char* path : {"/v1/txs:", "/v1/txs/{id}:", "/v1/blocks:", "/v1/blocks/{height}:",
-                           "/v1/state/{app}/{key}:", "/v1/dids/{did}:", "/v1/presentations/verify:",
-                           "/v1/status:", "/healthz:", "/readyz:", "/metrics:"}) {
+  for (const char* path :
+       {"/v1/txs:", "/v1/txs/{id}:", "/v1/blocks:", "/v1/blocks/{height}:",
+        "/v1/state/{app}/{key}:", "/v1/dids/{did}:", "/v1/evidence:", "/v1/presentations/verify:",
+        "/v1/status:", "/healthz:", "/readyz:", "/metrics:"}) {
     CAPTURE(path);
     CHECK(doc.find(std::string("\n  ") + path + "\n") != std::string::npos);
   }

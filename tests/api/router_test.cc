@@ -29,6 +29,15 @@ TEST_CASE("match_route finds each v1 route and its parameters") {
   CHECK(page->limit == 100);
   CHECK(match_route("/v1/blocks")->limit == kBlocksLimitDefault);
 
+  auto evidence = match_route("/v1/evidence?from=2&limit=7");
+  REQUIRE(evidence);
+  CHECK(evidence->id == RouteId::kListEvidence);
+  CHECK(evidence->height == 2);
+  CHECK(evidence->limit == 7);
+  CHECK(route_label(RouteId::kListEvidence) == "list_evidence");
+  CHECK(route_method(RouteId::kListEvidence) == "GET");
+  CHECK(match_route("/v1/evidence")->limit == kBlocksLimitDefault);
+
   auto state = match_route("/v1/state/anchor/a%2fb%25");
   REQUIRE(state);
   CHECK(state->id == RouteId::kGetState);
@@ -76,7 +85,8 @@ TEST_CASE("match_route rejects bad parameters with api.invalid_parameter") {
        {"/v1/txs?wait=yes", "/v1/txs?x=1", "/v1/txs/ABC", "/v1/blocks/00", "/v1/blocks/+1",
         "/v1/blocks/12345678901234567", "/v1/blocks?limit=0", "/v1/blocks?limit=1&limit=2",
         "/v1/state/anchor/", "/v1/state/9app/k", "/v1/state/anchor/a/b", "/v1/state/anchor/%2",
-        "/v1/state/anchor/%C0%80", "/v1/status?pretty=1"}) {
+        "/v1/state/anchor/%C0%80", "/v1/status?pretty=1", "/v1/evidence?limit=101",
+        "/v1/evidence?from=-1", "/v1/evidence?height=1"}) {
     CAPTURE(target);
     auto r = match_route(target);
     REQUIRE(!r);

@@ -12,6 +12,9 @@ import json
 import os
 import sys
 
+import nacl.exceptions
+import nacl.signing
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import imilib  # noqa: E402
 from netlib import Load, Network, log  # noqa: E402
@@ -28,6 +31,38 @@ def verify_evidence(line, byz):
     first, second = bytes.fromhex(e["first"]), bytes.fromhex(e["second"])
     assert first != second
     return e["height"]
+
+
+def check_api_evidence(node, byz, byz_key):
+    """GET /v1/evidence gives each piece with the exact text the equivocator
+    signed: verify both signatures here with its public key (trusting the
+    node for nothing), and that the two texts name one height and view but
+    different blocks. Returns the heights."""
+    heights = set()
+    start = 0
+    while start is not None:
+        code, ctype, data = node.request("GET", "/v1/evidence?limit=2&from=%d" % start)
+        assert code == 200 and ctype.startswith("application/json"), (code, data[:300])
+        page = json.loads(data)
+        for piece in page["evidence"]:
+            assert "error" not in piece, piece
+            assert piece["validator"] == byz.did and piece["kind"] == "conflicting_proposal"
+            signed = []
+            for m in (piece["first"], piece["second"]):
+                assert m["type"] == "proposal" and m["signer"] == byz.did, m
+                msg = (m["domain"] + "\n" + m["signed"]).encode()
+                try:
+                    nacl.signing.VerifyKey(byz_key).verify(msg, bytes.fromhex(m["sig"]))
+                except nacl.exceptions.BadSignatureError:
+                    raise AssertionError("evidence signature does not verify: %r" % m)
+                signed.append(json.loads(m["signed"]))
+                assert signed[-1]["block"] == m["block"] and signed[-1]["height"] == m["height"]
+            a, b = signed
+            assert (a["height"], a["view"]) == (b["height"], b["view"]) == (piece["height"], piece["view"])
+            assert a["block"] != b["block"], piece
+            heights.add(piece["height"])
+        start = page["next"]
+    return heights
 
 
 def main():
@@ -65,6 +100,14 @@ def main():
                         heights.add(verify_evidence(line, byz))
                 assert "EVIDENCE: " + byz.did in n.read_stderr()
         assert heights, "no honest node recorded the equivocation"
+        # The same evidence over the API, each signature checked here.
+        keys = {v["id"]: bytes.fromhex(v["key"]) for v in honest[0].status()["validators"]}
+        api_heights = set()
+        for n in honest:
+            api_heights |= check_api_evidence(n, byz, keys[byz.did])
+        assert api_heights == heights, (api_heights, heights)
+        code, _, data = honest[0].request("GET", "/v1/evidence?limit=0")
+        assert code == 400, (code, data)
         log("evidence of equivocation at %d height(s) recorded" % len(heights))
         net.stop_all()
         ok = True
