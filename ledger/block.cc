@@ -249,8 +249,12 @@ Result<Block> Block::decode(std::string_view text, const ValidityLimits& limits)
 
 namespace {
 
-// The transaction `known` holds with the same JSON as `value`, if any.
-std::optional<Transaction> known_tx(const KnownTxs& known, const rapidjson::Value& value) {
+// The transaction `known` holds for `value`'s sender and nonce if its JCS is
+// exactly `text`, the transaction's text in the block: the same text parses
+// to the same value, so it is that transaction (a proposer's block is JCS,
+// so its transactions' texts are their canonical forms).
+std::optional<Transaction> known_tx(const KnownTxs& known, const rapidjson::Value& value,
+                                    std::string_view text) {
   if (!value.IsObject()) return std::nullopt;
   auto from = value.FindMember("from");
   auto nonce = value.FindMember("nonce");
@@ -259,7 +263,7 @@ std::optional<Transaction> known_tx(const KnownTxs& known, const rapidjson::Valu
     return std::nullopt;
   auto tx = known.find_known(std::string(from->value.GetString(), from->value.GetStringLength()),
                              nonce->value.GetUint64());
-  if (!tx || tx->json() != value) return std::nullopt;
+  if (!tx || tx->canonical() != text) return std::nullopt;
   return tx;
 }
 
@@ -270,8 +274,9 @@ Result<Block> Block::decode(std::string_view text, const ValidityLimits& limits,
   if (text.size() > limits.block_bytes_max) return block_too_large(text.size(), limits);
   // Transactions sit two levels down (block object, "txs" array); each is
   // then checked against the exact per-transaction limits.
-  auto parsed =
-      parse_strict(text, limits.json(limits.block_bytes_max, 2, limits.block_txs_max + 1));
+  std::vector<std::string_view> spans;  // each transaction's text, for `known`
+  auto parsed = parse_strict(text, limits.json(limits.block_bytes_max, 2, limits.block_txs_max + 1),
+                             known != nullptr ? 2 : -1, spans);
   if (!parsed) return parsed.status();
   auto doc = std::make_shared<rapidjson::Document>(std::move(parsed).value());
   const rapidjson::Value& root = *doc;
@@ -291,8 +296,8 @@ Result<Block> Block::decode(std::string_view text, const ValidityLimits& limits,
   b.header_ = std::move(header).value();
   b.txs_.reserve(txs.Size());
   for (rapidjson::SizeType i = 0; i < txs.Size(); ++i) {
-    if (known != nullptr) {
-      if (auto k = known_tx(*known, txs[i])) {
+    if (known != nullptr && spans.size() == txs.Size()) {
+      if (auto k = known_tx(*known, txs[i], spans[i])) {
         b.txs_.push_back(std::move(*k));
         continue;
       }

@@ -142,9 +142,9 @@ class Block {
   // every transaction's form. Does not check the chain, the roots or any
   // signature: see validate().
   static Result<Block> decode(std::string_view text, const ValidityLimits& limits);
-  // Same, but a transaction whose JSON equals that of the one `known` holds
-  // for its sender and nonce is that one, not decoded again (equal JSON
-  // values have one JCS, hence one id). Any other is decoded as above.
+  // Same, but a transaction whose text in the block is exactly the JCS of the
+  // one `known` holds for its sender and nonce is that one, not decoded
+  // again (one text, one value, one id). Any other is decoded as above.
   static Result<Block> decode(std::string_view text, const ValidityLimits& limits,
                               const KnownTxs* known);
 

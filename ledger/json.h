@@ -18,6 +18,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -58,6 +59,12 @@ struct JsonLimits {
 //   json.trailing_data    anything but whitespace after the value
 // Numbers come back as int64 values; strings may contain U+0000.
 Result<rapidjson::Document> parse_strict(std::string_view text, const JsonLimits& limits = {});
+
+// Same, and appends to `spans` the exact text of every element of every array
+// at nesting depth `depth` (`[...]` at the top is depth 1), in order: e.g.
+// depth 2 gives each transaction's text in {"header":{...},"txs":[...]}.
+Result<rapidjson::Document> parse_strict(std::string_view text, const JsonLimits& limits, int depth,
+                                         std::vector<std::string_view>& spans);
 
 // RFC 8785 serialisation of a value that satisfies the strict rules
 // (integers only; keys sorted by UTF-16 code units, which for ASCII keys is

@@ -86,6 +86,11 @@ class Parser {
         limits_(limits),
         max_depth_(std::min(limits.max_depth, kJsonDepthCeiling)),
         alloc_(doc.GetAllocator()) {}
+  // Records the text of each element of arrays at `depth` into `spans`.
+  void capture(int depth, std::vector<std::string_view>* spans) {
+    span_depth_ = depth;
+    spans_ = spans;
+  }
 
   Status run(rapidjson::Value& out) {
     if (n_ > limits_.max_bytes || n_ > UINT32_MAX) {
@@ -364,7 +369,10 @@ class Parser {
         return fail("json.too_many_members", pos_,
                     "array with more than " + std::to_string(limits_.max_members) + " elements");
       rapidjson::Value element;
+      const size_t start = pos_;
       if (!parse_value(element, depth)) return false;
+      if (spans_ != nullptr && depth == span_depth_)
+        spans_->emplace_back(reinterpret_cast<const char*>(s_ + start), pos_ - start);
       out.PushBack(element, alloc_);
       skip_ws();
       if (pos_ < n_ && s_[pos_] == ',') {
@@ -460,6 +468,8 @@ class Parser {
   const JsonLimits& limits_;
   int max_depth_;
   rapidjson::Document::AllocatorType& alloc_;
+  int span_depth_ = -1;
+  std::vector<std::string_view>* spans_ = nullptr;
   std::string scratch_;  // the string being unescaped, reused
   Status status_;
 };
@@ -467,9 +477,16 @@ class Parser {
 }  // namespace
 
 Result<rapidjson::Document> parse_strict(std::string_view text, const JsonLimits& limits) {
+  std::vector<std::string_view> none;
+  return parse_strict(text, limits, -1, none);
+}
+
+Result<rapidjson::Document> parse_strict(std::string_view text, const JsonLimits& limits, int depth,
+                                         std::vector<std::string_view>& spans) {
   rapidjson::Document doc;
   rapidjson::Value root;
   Parser parser(text, limits, doc);
+  if (depth > 0) parser.capture(depth, &spans);
   Status status = parser.run(root);
   if (!status.is_ok()) return status;
   // root's storage lives in doc's allocator; make it the document's value.

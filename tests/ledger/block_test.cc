@@ -234,6 +234,16 @@ TEST_CASE("Block::decode takes a known transaction with the same JSON instead of
   CHECK(with->txs()[1].id() != t1b->id());
   CHECK(&with->txs()[2].canonical() != &t2->canonical());
 
+  // A block whose text is not canonical (a space inside t0): t0 is decoded,
+  // not taken from `known`, and is still the same transaction.
+  std::string spaced = b.canonical();
+  spaced.replace(spaced.find("{\"app\""), 1, "{ ");
+  auto loose = Block::decode(spaced, {}, &known);
+  REQUIRE(loose.is_ok());
+  CHECK(&loose->txs()[0].canonical() != &t0->canonical());
+  CHECK(loose->txs()[0].id() == t0->id());
+  CHECK(compute_txs_root(loose->txs()) == b.header().txs_root);
+
   // A malformed transaction is still refused with its own code.
   std::string bad = b.canonical();
   const std::string from = "\"from\":\"" + k.did() + "\"";

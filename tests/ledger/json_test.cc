@@ -330,3 +330,22 @@ TEST_CASE("expect_members rejects unknown and missing members") {
   auto arr = parse_strict("[]");
   CHECK(expect_members(*arr, {"v"}).code() == "json.wrong_type");
 }
+
+TEST_CASE("parse_strict can give the exact text of each element of arrays at one depth") {
+  std::vector<std::string_view> spans;
+  const std::string text = R"({"h":[9],"txs":[ {"x":1} , "s\"]" ,[2, 3]]})";
+  auto d = parse_strict(text, {}, 2, spans);
+  REQUIRE(d.is_ok());
+  REQUIRE(spans.size() == 4);  // 9, then the three elements of "txs"
+  CHECK(spans[0] == "9");
+  CHECK(spans[1] == R"({"x":1})");
+  CHECK(spans[2] == R"("s\"]")");
+  CHECK(spans[3] == "[2, 3]");
+  // Elements of the array nested one deeper are not captured.
+  spans.clear();
+  REQUIRE(parse_strict("[[1],[2]]", {}, 1, spans).is_ok());
+  CHECK(spans == std::vector<std::string_view>{"[1]", "[2]"});
+  // A failed parse may leave spans behind; the document is what counts.
+  spans.clear();
+  CHECK_FALSE(parse_strict("[1, 01]", {}, 1, spans).is_ok());
+}
