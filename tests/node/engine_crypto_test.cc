@@ -7,15 +7,12 @@
 #include <thread>
 #include <vector>
 
+#include "tests/vectors/vector_common.h"
+
 namespace imi::node {
 namespace {
 
-identity::KeyPair key(uint8_t n) {
-  identity::Seed s{};
-  s[0] = n;
-  s[1] = 0x3c;
-  return identity::KeyPair::from_seed(s);
-}
+identity::KeyPair key(int n) { return identity::KeyPair::from_seed(vectors::seed(n)); }
 
 consensus::Validator validator(const identity::KeyPair& k) {
   return consensus::Validator{k.did(), k.public_key()};
