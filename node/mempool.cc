@@ -115,6 +115,13 @@ void Mempool::remove(const Hash32& id, Rejection reason) {
       break;
     }
   }
+  // Nothing left, nothing in flight, not in line: the sender leaves (a
+  // commit no longer walks every sender to find such ones).
+  const Sender& left = s->second;
+  if (left.txs.empty() && left.cursor == left.base && !left.queued) {
+    remember_idle(s->first, left.base);
+    senders_.erase(s);
+  }
 }
 
 std::optional<ledger::Transaction> Mempool::get(const Hash32& id) const {
@@ -163,6 +170,7 @@ std::vector<ledger::Transaction> Mempool::take_batch(size_t max_txs, size_t max_
       continue;
     }
     bool full = false;
+    const uint64_t cursor_before = s.cursor;
     for (auto e = s.txs.find(s.cursor); e != s.txs.end() && e->first == s.cursor; ++e) {
       const size_t size = e->second.tx.canonical().size();
       if (out.size() >= max_txs || bytes + size > max_bytes) {
@@ -174,6 +182,7 @@ std::vector<ledger::Transaction> Mempool::take_batch(size_t max_txs, size_t max_
       ++s.cursor;
       ++in_flight_;
     }
+    if (s.cursor != cursor_before) in_flight_senders_.push_back(from);
     if (full) {
       // Keep this sender first in line for the next block.
       if (s.txs.count(s.cursor) != 0) {
@@ -188,12 +197,16 @@ std::vector<ledger::Transaction> Mempool::take_batch(size_t max_txs, size_t max_
 
 void Mempool::release_in_flight() {
   std::lock_guard lock(mu_);
-  for (auto& [from, s] : senders_) {
+  for (const std::string& from : in_flight_senders_) {
+    auto it = senders_.find(from);
+    if (it == senders_.end()) continue;
+    Sender& s = it->second;
     if (s.cursor != s.base) {
       s.cursor = s.base;
       queue_if_ready(from, s);
     }
   }
+  in_flight_senders_.clear();
   in_flight_ = 0;
 }
 
@@ -232,18 +245,24 @@ std::vector<Mempool::Evicted> Mempool::on_commit(std::span<const ledger::Transac
     }
   }
   // The in-flight block is this one (one height at a time): every sender's
-  // cursor restarts from its committed next nonce.
-  for (auto it = senders_.begin(); it != senders_.end();) {
+  // cursor restarts from its committed next nonce. Only the block's senders
+  // and those with transactions in flight can have changed (walking every
+  // sender here cost O(senders) per block).
+  auto settle = [this](const std::string& from) {
+    auto it = senders_.find(from);
+    if (it == senders_.end()) return;
     Sender& s = it->second;
     s.cursor = s.base;
     if (s.txs.empty() && !s.queued) {
-      remember_idle(it->first, s.base);
-      it = senders_.erase(it);
-      continue;
+      remember_idle(from, s.base);
+      senders_.erase(it);
+      return;
     }
-    queue_if_ready(it->first, s);
-    ++it;
-  }
+    queue_if_ready(from, s);
+  };
+  for (const auto& [from, n] : next) settle(from);
+  for (const std::string& from : in_flight_senders_) settle(from);
+  in_flight_senders_.clear();
   in_flight_ = 0;
   return evicted;
 }

@@ -156,6 +156,10 @@ class Mempool : public ledger::KnownTxs {
   std::deque<std::string> ready_;  // senders whose cursor nonce is pending
   size_t bytes_ = 0;
   size_t in_flight_ = 0;
+  // Senders take_batch took from since the last commit or release: the only
+  // ones, besides a committed block's, whose cursor or readiness can change,
+  // so a commit touches those instead of every sender.
+  std::vector<std::string> in_flight_senders_;
   uint64_t epoch_ = 0;
   std::unordered_map<Hash32, Rejection, Hash32Hasher> rejected_;
   std::deque<Hash32> rejected_order_;

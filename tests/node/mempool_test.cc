@@ -269,4 +269,49 @@ TEST_CASE("find_known: the pending transaction of a sender and nonce, for block 
   CHECK_FALSE(m.find_known(b0.from(), 0));
 }
 
+TEST_CASE(
+    "a commit settles the block's senders and those in flight; a removal can empty a sender") {
+  MempoolOptions o = small();
+  o.txs_max = 100;
+  Mempool m(o);
+  auto a0 = tx(key(1), 0), a1 = tx(key(1), 1), b0 = tx(key(2), 0), c0 = tx(key(3), 0);
+  auto d0 = tx(key(4), 0), e0 = tx(key(5), 0);
+  for (const auto* t : {&a0, &a1, &b0}) REQUIRE(m.add(*t, 0));
+  // A block of a0, a1 and b0 is in flight.
+  REQUIRE(m.take_batch(3, 1 << 20).size() == 3);
+  REQUIRE(m.add(c0, 0));  // arrives meanwhile
+  CHECK(m.in_flight() == 3);
+  // Another block (another primary's) commits a0 only: a1 and b0 come back
+  // into line, c0 stays in line, a's next nonce is 1.
+  m.on_commit(std::vector<ledger::Transaction>{a0});
+  CHECK(m.in_flight() == 0);
+  CHECK(m.size() == 3);
+  auto next = m.take_batch(10, 1 << 20);
+  std::vector<Hash32> ids;
+  for (const auto& t : next) ids.push_back(t.id());
+  std::sort(ids.begin(), ids.end());
+  std::vector<Hash32> want{a1.id(), b0.id(), c0.id()};
+  std::sort(want.begin(), want.end());
+  CHECK(ids == want);
+  m.on_commit(next);
+  CHECK(m.size() == 0);
+  CHECK(m.known_base(a1.from()) == 2);
+  CHECK(m.known_base(b0.from()) == 1);
+  CHECK(m.known_base(c0.from()) == 1);
+
+  // A sender whose only transaction is removed leaves, remembering its base.
+  REQUIRE(m.add(d0, 0));
+  m.remove(d0.id(), Rejection{"tx.test", "dropped"});
+  CHECK(m.size() == 0);
+  CHECK_FALSE(m.has_ready());
+  CHECK(m.known_base(d0.from()) == 0);
+  // Released in-flight transactions come back into line.
+  REQUIRE(m.add(e0, 0));
+  REQUIRE(m.take_batch(10, 1 << 20).size() == 1);
+  CHECK_FALSE(m.has_ready());
+  m.release_in_flight();
+  CHECK(m.has_ready());
+  CHECK(m.take_batch(10, 1 << 20).size() == 1);
+}
+
 }  // namespace imi::node
