@@ -53,7 +53,8 @@ const char* kUsageTail =
     "  3 the node is unreachable, not ready, or failed (5xx)\n"
     "  4 local error (key file, password, file to anchor)\n"
     "  5 committed, but the application returned a nonzero result code\n"
-    "  6 still pending when --wait gave up (poll with `imi tx get ID`)\n";
+    "  6 still pending when --wait gave up (poll with `imi tx get ID`)\n"
+    "  7 imi evidence: a piece of evidence does not hold up\n";
 
 int cmd_key(const Ctx& ctx, const node::CliArgs& a) {
   if (a.positional.size() >= 2 && a.positional[1] == "new") {
@@ -232,7 +233,7 @@ int cmd_anchor(const Ctx& ctx, const node::CliArgs& a) {
 }
 
 std::vector<Command> extra_commands() {
-  return {credential_command(), testnet_command(), bench_command()};
+  return {credential_command(), evidence_command(), testnet_command(), bench_command()};
 }
 
 std::string usage_text() {

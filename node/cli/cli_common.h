@@ -25,6 +25,7 @@ inline constexpr int kExitUnreachable = 3;
 inline constexpr int kExitLocal = 4;
 inline constexpr int kExitTxFailed = 5;
 inline constexpr int kExitPending = 6;
+inline constexpr int kExitBadEvidence = 7;  // imi evidence: a piece does not hold up
 
 // Global options of every command.
 struct Ctx {
@@ -80,8 +81,9 @@ struct Command {
   int (*run)(const Ctx& ctx, const node::CliArgs& args) = nullptr;
 };
 
-// Defined in cli_credential.cc, cli_testnet.cc and cli_bench.cc.
+// Defined in cli_credential.cc, cli_testnet.cc, cli_bench.cc and cli_evidence.cc.
 Command credential_command();
+Command evidence_command();
 Command testnet_command();
 Command bench_command();
 

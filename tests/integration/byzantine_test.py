@@ -10,6 +10,7 @@ usage: byzantine_test.py IMID IMID_BYZANTINE IMI
 
 import json
 import os
+import subprocess
 import sys
 
 import nacl.exceptions
@@ -108,6 +109,30 @@ def main():
         assert api_heights == heights, (api_heights, heights)
         code, _, data = honest[0].request("GET", "/v1/evidence?limit=0")
         assert code == 400, (code, data)
+
+        # `imi evidence` checks every piece itself (exit 0), and a tampered
+        # piece does not hold up (exit 7).
+        holder = next(n for n in honest
+                      if os.path.exists(os.path.join(n.home, "data", "evidence.jsonl")))
+        out = subprocess.run([IMI, "--node", holder.url, "evidence"], capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0, (out.returncode, out.stdout[-500:], out.stderr[-500:])
+        assert "both signatures verify" in out.stdout and "DOES NOT HOLD UP" not in out.stdout
+        summary = json.loads(subprocess.run([IMI, "--node", holder.url, "--json", "evidence"],
+                                            capture_output=True, text=True, timeout=60).stdout)
+        assert summary["pieces"] > 0 and summary["verified"] == summary["pieces"], summary
+        path = os.path.join(holder.home, "data", "evidence.jsonl")
+        with open(path, "r+b") as f:
+            first_line = f.readline()
+            e = json.loads(first_line)
+            at = first_line.index(b'"second":"') + len(b'"second":"') + len(e["second"]) - 10
+            f.seek(at)
+            f.write(b"0" if first_line[at:at + 1] != b"0" else b"1")  # inside the signature
+        out = subprocess.run([IMI, "--node", holder.url, "evidence"], capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 7, (out.returncode, out.stdout[-500:])
+        assert "evidence 0:" in out.stdout and "DOES NOT HOLD UP" in out.stdout, out.stdout[:500]
+        log("imi evidence: %d piece(s) verified; a tampered one is caught" % summary["pieces"])
         log("evidence of equivocation at %d height(s) recorded" % len(heights))
         net.stop_all()
         ok = True
