@@ -7,9 +7,9 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,12 +42,10 @@ std::string check_piece(const rapidjson::Value& piece,
       domain = identity::Domain::kVote;
     else
       return std::string("the ") + which + " message has an unknown domain";
-    auto sig = from_hex(str(m, "sig"));
+    auto sig = from_hex_fixed<64>(str(m, "sig"));
     const std::string text = str(m, "signed");
-    if (!sig || sig->size() != 64) return std::string("the ") + which + " signature is not 128 hex";
-    identity::Signature s{};
-    std::copy(sig->begin(), sig->end(), s.begin());
-    if (!identity::verify(domain, key->second, text, s))
+    if (!sig) return std::string("the ") + which + " signature is not 128 hex";
+    if (!identity::verify(domain, key->second, text, *sig))
       return std::string("the ") + which + " signature does not verify under " + validator +
              "'s key";
     signed_objects.push_back(parse(text));
@@ -73,14 +71,10 @@ int cmd_evidence(const Ctx& ctx, const node::CliArgs& a) {
   auto status = parse(st->body);
   if (status.IsObject() && status.HasMember("validators") && status["validators"].IsArray())
     for (const auto& v : status["validators"].GetArray()) {
-      auto k = from_hex(str(v, "key"));
-      if (!k || k->size() != 32) continue;
-      identity::PublicKey pk{};
-      std::copy(k->begin(), k->end(), pk.begin());
-      keys[str(v, "id")] = pk;
+      if (auto k = from_hex_fixed<32>(str(v, "key"))) keys[str(v, "id")] = *k;
     }
   size_t pieces = 0;
-  std::vector<std::pair<std::string, std::string>> failed;  // index, why
+  std::vector<std::pair<std::optional<uint64_t>, std::string>> failed;  // index, why
   std::string from = "0";
   while (!from.empty()) {
     auto r = http(ctx, "GET", "/v1/evidence?limit=100&from=" + from);
@@ -92,7 +86,12 @@ int cmd_evidence(const Ctx& ctx, const node::CliArgs& a) {
     for (const auto& piece : page["evidence"].GetArray()) {
       ++pieces;
       const std::string why = check_piece(piece, keys);
-      if (!why.empty()) failed.emplace_back(str(piece, "index"), why);
+      if (!why.empty())
+        failed.emplace_back(
+            piece.IsObject() && piece.HasMember("index") && piece["index"].IsUint64()
+                ? std::optional<uint64_t>(piece["index"].GetUint64())
+                : std::nullopt,
+            why);
       if (ctx.json) continue;
       std::printf("evidence %s: %s, height %s, view %s: %s\n", str(piece, "index").c_str(),
                   str(piece, "validator").c_str(), str(piece, "height").c_str(),
@@ -114,9 +113,8 @@ int cmd_evidence(const Ctx& ctx, const node::CliArgs& a) {
     for (const auto& [index, why] : failed) {
       w.StartObject();
       w.Key("index");
-      if (!index.empty() && index.size() < 16 &&
-          std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        w.Uint64(std::stoull(index));
+      if (index)
+        w.Uint64(*index);
       else
         w.Null();
       w.Key("why");
