@@ -23,7 +23,14 @@ Result<AddResult> Mempool::add(const ledger::Transaction& tx, uint64_t committed
   auto it = senders_.find(tx.from());
   if (it == senders_.end() && epoch != epoch_)
     return Status::error("mempool.stale", "a block committed meanwhile; read the nonce again");
-  const uint64_t base = it == senders_.end() ? committed_next_nonce : it->second.base;
+  // A sender the pool let go is remembered with its committed next nonce,
+  // which the caller's (possibly older) reading cannot lower.
+  uint64_t base = committed_next_nonce;
+  if (it != senders_.end()) {
+    base = it->second.base;
+  } else if (auto idle = idle_.find(tx.from()); idle != idle_.end()) {
+    base = std::max(base, idle->second.base);
+  }
   if (tx.nonce() < base) {
     return Status::error("tx.nonce_used", "nonce " + std::to_string(tx.nonce()) + " of " +
                                               tx.from() + " is already used; the next nonce is " +
@@ -56,8 +63,8 @@ Result<AddResult> Mempool::add(const ledger::Transaction& tx, uint64_t committed
   if (it == senders_.end()) {
     idle_.erase(tx.from());
     it = senders_.emplace(tx.from(), Sender{}).first;
-    it->second.base = committed_next_nonce;
-    it->second.cursor = committed_next_nonce;
+    it->second.base = base;
+    it->second.cursor = base;
   }
   it->second.txs.emplace(tx.nonce(), Entry{tx});
   by_id_.emplace(tx.id(), tx.from());
@@ -67,10 +74,40 @@ Result<AddResult> Mempool::add(const ledger::Transaction& tx, uint64_t committed
 }
 
 void Mempool::queue_if_ready(const std::string& from, Sender& s) {
-  if (!s.queued && s.txs.count(s.cursor) != 0) {
-    s.queued = true;
-    ready_.push_back(from);
+  if (s.queue_seq != 0 || s.txs.count(s.cursor) == 0) return;
+  s.queue_seq = ++ready_seq_;
+  ++queued_;
+  ready_.emplace_back(from, s.queue_seq);
+  if (ready_.size() > 2 * queued_ + 64) {
+    std::deque<std::pair<std::string, uint64_t>> kept;
+    for (auto& entry : ready_)
+      if (live(entry) != nullptr) kept.push_back(std::move(entry));
+    ready_ = std::move(kept);
   }
+}
+
+void Mempool::unqueue(Sender& s) {
+  if (s.queue_seq == 0) return;
+  s.queue_seq = 0;
+  --queued_;
+}
+
+void Mempool::let_go(std::unordered_map<std::string, Sender>::iterator it) {
+  unqueue(it->second);
+  remember_idle(it->first, it->second.base);
+  senders_.erase(it);
+}
+
+Mempool::Sender* Mempool::live(const std::pair<std::string, uint64_t>& entry) {
+  auto it = senders_.find(entry.first);
+  if (it == senders_.end() || it->second.queue_seq != entry.second) return nullptr;
+  return &it->second;
+}
+
+const Mempool::Sender* Mempool::live(const std::pair<std::string, uint64_t>& entry) const {
+  auto it = senders_.find(entry.first);
+  if (it == senders_.end() || it->second.queue_seq != entry.second) return nullptr;
+  return &it->second;
 }
 
 bool Mempool::contains(const Hash32& id) const {
@@ -115,13 +152,10 @@ void Mempool::remove(const Hash32& id, Rejection reason) {
       break;
     }
   }
-  // Nothing left, nothing in flight, not in line: the sender leaves (a
-  // commit no longer walks every sender to find such ones).
+  // Nothing left and nothing in flight: the sender leaves (a commit no
+  // longer walks every sender to find such ones).
   const Sender& left = s->second;
-  if (left.txs.empty() && left.cursor == left.base && !left.queued) {
-    remember_idle(s->first, left.base);
-    senders_.erase(s);
-  }
+  if (left.txs.empty() && left.cursor == left.base) let_go(s);
 }
 
 std::optional<ledger::Transaction> Mempool::get(const Hash32& id) const {
@@ -146,9 +180,9 @@ std::optional<ledger::Transaction> Mempool::find_known(const std::string& from,
 
 bool Mempool::has_ready() const {
   std::lock_guard lock(mu_);
-  for (const std::string& from : ready_) {
-    auto it = senders_.find(from);
-    if (it != senders_.end() && it->second.txs.count(it->second.cursor) != 0) return true;
+  for (const auto& entry : ready_) {
+    const Sender* s = live(entry);
+    if (s != nullptr && s->txs.count(s->cursor) != 0) return true;
   }
   return false;
 }
@@ -158,15 +192,14 @@ std::vector<ledger::Transaction> Mempool::take_batch(size_t max_txs, size_t max_
   std::vector<ledger::Transaction> out;
   size_t bytes = 0;
   while (!ready_.empty() && out.size() < max_txs) {
-    std::string from = std::move(ready_.front());
+    auto [from, seq] = std::move(ready_.front());
     ready_.pop_front();
     auto it = senders_.find(from);
-    if (it == senders_.end()) continue;
+    if (it == senders_.end() || it->second.queue_seq != seq) continue;  // stale
     Sender& s = it->second;
-    s.queued = false;
+    unqueue(s);
     if (s.txs.empty() && s.cursor == s.base) {
-      remember_idle(from, s.base);
-      senders_.erase(it);
+      let_go(it);
       continue;
     }
     bool full = false;
@@ -186,8 +219,9 @@ std::vector<ledger::Transaction> Mempool::take_batch(size_t max_txs, size_t max_
     if (full) {
       // Keep this sender first in line for the next block.
       if (s.txs.count(s.cursor) != 0) {
-        s.queued = true;
-        ready_.push_front(from);
+        s.queue_seq = ++ready_seq_;
+        ++queued_;
+        ready_.emplace_front(from, s.queue_seq);
       }
       break;
     }
@@ -253,9 +287,8 @@ std::vector<Mempool::Evicted> Mempool::on_commit(std::span<const ledger::Transac
     if (it == senders_.end()) return;
     Sender& s = it->second;
     s.cursor = s.base;
-    if (s.txs.empty() && !s.queued) {
-      remember_idle(from, s.base);
-      senders_.erase(it);
+    if (s.txs.empty()) {
+      let_go(it);
       return;
     }
     queue_if_ready(from, s);
@@ -306,16 +339,21 @@ size_t Mempool::in_flight() const {
   return in_flight_;
 }
 
+size_t Mempool::line_entries() const {
+  std::lock_guard lock(mu_);
+  return ready_.size();
+}
+
 std::vector<Hash32> Mempool::pending_heads(size_t max) const {
   // The oldest senders in line first: the ones an honest primary takes next.
   std::vector<Hash32> out;
   std::lock_guard lock(mu_);
-  for (const std::string& from : ready_) {
+  for (const auto& entry : ready_) {
     if (out.size() >= max) break;
-    auto s = senders_.find(from);
-    if (s == senders_.end() || s->second.cursor != s->second.base) continue;
-    auto it = s->second.txs.find(s->second.base);
-    if (it != s->second.txs.end()) out.push_back(it->second.tx.id());
+    const Sender* s = live(entry);
+    if (s == nullptr || s->cursor != s->base) continue;
+    auto it = s->txs.find(s->base);
+    if (it != s->txs.end()) out.push_back(it->second.tx.id());
   }
   return out;
 }

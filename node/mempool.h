@@ -130,6 +130,9 @@ class Mempool : public ledger::KnownTxs {
   size_t size() const;
   size_t bytes() const;
   size_t in_flight() const;
+  // Entries in the line of ready senders, stale ones included (bounded by
+  // twice the live ones plus 64; for tests).
+  size_t line_entries() const;
 
  private:
   struct Entry {
@@ -138,11 +141,18 @@ class Mempool : public ledger::KnownTxs {
   struct Sender {
     uint64_t base = 0;              // next nonce in committed state
     uint64_t cursor = 0;            // next nonce to select (base + in-flight count)
-    bool queued = false;            // in ready_
+    uint64_t queue_seq = 0;         // its live entry in ready_, 0 if none
     std::map<uint64_t, Entry> txs;  // by nonce
   };
 
   void queue_if_ready(const std::string& from, Sender& s);
+  // Takes `s` out of line (its ready_ entry goes stale).
+  void unqueue(Sender& s);
+  // A sender with nothing pending and nothing in flight leaves senders_.
+  void let_go(std::unordered_map<std::string, Sender>::iterator it);
+  // The sender a ready_ entry stands for, nullptr if the entry is stale.
+  Sender* live(const std::pair<std::string, uint64_t>& entry);
+  const Sender* live(const std::pair<std::string, uint64_t>& entry) const;
   // A sender leaves senders_: remember its next nonce.
   void remember_idle(const std::string& from, uint64_t base);
   void remember_rejected(const Hash32& id, Rejection reason);
@@ -153,7 +163,15 @@ class Mempool : public ledger::KnownTxs {
   // Guarded by mu_.
   std::unordered_map<std::string, Sender> senders_;
   std::unordered_map<Hash32, std::string, Hash32Hasher> by_id_;  // id -> sender
-  std::deque<std::string> ready_;  // senders whose cursor nonce is pending
+  // Senders whose cursor nonce is pending, oldest first, with the sequence
+  // number of the entry. A sender that leaves senders_ while in line (on a
+  // backup, whose line take_batch never drains, every sender that goes idle)
+  // leaves a stale entry (its number no longer matches) that everything skips;
+  // once stale entries outnumber live ones the line is compacted, so it stays
+  // O(senders with pending transactions), not O(every sender ever seen).
+  std::deque<std::pair<std::string, uint64_t>> ready_;
+  uint64_t ready_seq_ = 0;
+  size_t queued_ = 0;  // live entries in ready_
   size_t bytes_ = 0;
   size_t in_flight_ = 0;
   // Senders take_batch took from since the last commit or release: the only
