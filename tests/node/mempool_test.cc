@@ -190,48 +190,6 @@ TEST_CASE("oversized transactions are refused by the admission cap") {
   CHECK(m.add(tx(key(1), 0, std::string(400, 'n')), 0).status().code() == "tx.too_large");
 }
 
-TEST_CASE("a backup's line of ready senders stays bounded and never lists a sender twice") {
-  // A backup admits and commits (others' blocks) but never takes a batch,
-  // so nothing drains its line: senders that go idle must not stay in it.
-  MempoolOptions o = small();
-  o.txs_max = 1000;
-  o.idle_senders_max = 1000;
-  Mempool m(o);
-  std::vector<identity::KeyPair> keys;
-  for (int i = 0; i < 300; ++i) keys.push_back(key(static_cast<uint8_t>(i % 250 + 1)));
-  for (int round = 0; round < 3; ++round) {
-    for (int i = 0; i < 250; ++i) {
-      const auto& k = keys[i];
-      const uint64_t base = m.known_base(k.did()).value_or(0);
-      auto t = tx(k, base);
-      REQUIRE(m.add(t, base));
-      m.on_commit(std::vector<ledger::Transaction>{t});
-      CHECK(m.size() == 0);
-      CHECK(m.known_base(k.did()) == base + 1);
-    }
-    CHECK(m.line_entries() <= 64 + 1);
-  }
-  CHECK(m.pending_heads(100).empty());
-  CHECK_FALSE(m.has_ready());
-  // A sender that left and came back is in line once, behind the older one.
-  auto b = key(2), a = key(1);
-  auto b3 = tx(b, 3), a3 = tx(a, 3), a4 = tx(a, 4);
-  REQUIRE(m.add(b3, 3));
-  REQUIRE(m.add(a3, 3));
-  REQUIRE(m.add(a4, 3));
-  m.on_commit(std::vector<ledger::Transaction>{a3});
-  std::vector<Hash32> want{b3.id(), a4.id()};
-  CHECK(m.pending_heads(10) == want);
-  CHECK(m.has_ready());
-  auto batch = m.take_batch(10, 1 << 20);
-  REQUIRE(batch.size() == 2);
-  CHECK(batch[0].id() == b3.id());
-  CHECK(batch[1].id() == a4.id());
-  m.on_commit(batch);
-  CHECK(m.line_entries() <= 64);
-  CHECK(m.size() == 0);
-}
-
 }  // namespace
 }  // namespace imi::node
 
@@ -249,48 +207,6 @@ TEST_CASE("a nonce read before a commit is refused as stale for a sender the poo
   CHECK(m.add(tx(a, 1), 0, epoch).status().code() == "mempool.stale");
   // Read again after the commit: the committed next nonce is 1.
   CHECK(m.add(tx(a, 1), 1, m.commit_epoch()));
-}
-
-TEST_CASE("a backup's line of ready senders stays bounded and never lists a sender twice") {
-  // A backup admits and commits (others' blocks) but never takes a batch,
-  // so nothing drains its line: senders that go idle must not stay in it.
-  MempoolOptions o = small();
-  o.txs_max = 1000;
-  o.idle_senders_max = 1000;
-  Mempool m(o);
-  std::vector<identity::KeyPair> keys;
-  for (int i = 0; i < 300; ++i) keys.push_back(key(static_cast<uint8_t>(i % 250 + 1)));
-  for (int round = 0; round < 3; ++round) {
-    for (int i = 0; i < 250; ++i) {
-      const auto& k = keys[i];
-      const uint64_t base = m.known_base(k.did()).value_or(0);
-      auto t = tx(k, base);
-      REQUIRE(m.add(t, base));
-      m.on_commit(std::vector<ledger::Transaction>{t});
-      CHECK(m.size() == 0);
-      CHECK(m.known_base(k.did()) == base + 1);
-    }
-    CHECK(m.line_entries() <= 64 + 1);
-  }
-  CHECK(m.pending_heads(100).empty());
-  CHECK_FALSE(m.has_ready());
-  // A sender that left and came back is in line once, behind the older one.
-  auto b = key(2), a = key(1);
-  auto b3 = tx(b, 3), a3 = tx(a, 3), a4 = tx(a, 4);
-  REQUIRE(m.add(b3, 3));
-  REQUIRE(m.add(a3, 3));
-  REQUIRE(m.add(a4, 3));
-  m.on_commit(std::vector<ledger::Transaction>{a3});
-  std::vector<Hash32> want{b3.id(), a4.id()};
-  CHECK(m.pending_heads(10) == want);
-  CHECK(m.has_ready());
-  auto batch = m.take_batch(10, 1 << 20);
-  REQUIRE(batch.size() == 2);
-  CHECK(batch[0].id() == b3.id());
-  CHECK(batch[1].id() == a4.id());
-  m.on_commit(batch);
-  CHECK(m.line_entries() <= 64);
-  CHECK(m.size() == 0);
 }
 
 }  // namespace
