@@ -11,6 +11,11 @@ void NodeMetrics::rejected(std::string_view code) {
   ++rejected_[std::string(code.substr(0, 64))];
 }
 
+void NodeMetrics::peer_dropped(std::string_view code) {
+  std::lock_guard lock(mu_);
+  ++peer_dropped_[std::string(code.substr(0, 64))];
+}
+
 std::string slow_block_line(const BlockPhases& p, uint64_t threshold_ms) {
   auto ms = [](double s) { return std::to_string(static_cast<uint64_t>(s * 1000 + 0.5)); };
   return "slow block " + std::to_string(p.height) + " (" + std::to_string(p.txs) + " txs, view " +
@@ -61,6 +66,13 @@ std::string NodeMetrics::render(const Gauges& g) const {
        "# TYPE imi_txs_rejected_total counter\n";
   for (const auto& [code, n] : rejected_)
     o << "imi_txs_rejected_total{reason=\"" << code << "\"} " << n << "\n";
+  o << "# HELP imi_peer_messages_dropped_total Frames and requests from peers dropped or refused, "
+       "by reason code (p2p.*: a frame that does not decode; sync.serve_busy: a block request "
+       "refused while others are being served; sync.bad_block: a synced block that fails its "
+       "checks).\n"
+       "# TYPE imi_peer_messages_dropped_total counter\n";
+  for (const auto& [code, n] : peer_dropped_)
+    o << "imi_peer_messages_dropped_total{reason=\"" << code << "\"} " << n << "\n";
   o << "# HELP imi_txs_committed_total Transactions committed.\n"
        "# TYPE imi_txs_committed_total counter\nimi_txs_committed_total "
     << committed_txs_ << "\n";

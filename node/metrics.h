@@ -51,6 +51,10 @@ class NodeMetrics {
 
   void admitted() { admitted_.fetch_add(1, std::memory_order_relaxed); }
   void rejected(std::string_view code);
+  // A peer's frame or request this node dropped or refused (p2p.* a frame
+  // that does not decode, sync.* a block request refused or a synced block
+  // that fails its checks): not transactions, so not in imi_txs_rejected_total.
+  void peer_dropped(std::string_view code);
   void view_changed() { view_changes_.fetch_add(1, std::memory_order_relaxed); }
   void block_committed(const BlockPhases& phases);
 
@@ -62,6 +66,7 @@ class NodeMetrics {
   mutable std::mutex mu_;
   // Guarded by mu_.
   std::map<std::string, uint64_t> rejected_;
+  std::map<std::string, uint64_t> peer_dropped_;
   std::array<uint64_t, kCommitBucketsS.size() + 1> commit_counts_{};
   double commit_sum_s_ = 0;
   double execute_sum_s_ = 0;

@@ -208,7 +208,7 @@ void Node::on_frame(const identity::PublicKey& from, Bytes bytes) {
   if (failed_ || loop_closing_) return;
   auto frame = decode_frame(bytes);
   if (!frame) {
-    metrics_.rejected("p2p." + frame.status().code());
+    metrics_.peer_dropped("p2p." + frame.status().code());
     log_line("dropped a bad frame from " + peer_name(from) + ": " + frame.status().to_string());
     return;
   }
@@ -259,7 +259,7 @@ void Node::check_consensus_message(Bytes wire) {
 
 void Node::serve_blocks(const identity::PublicKey& peer, uint64_t from, uint32_t count) {
   if (serve_queued_.load() >= kServeQueuedMax) {
-    metrics_.rejected("sync.serve_busy");
+    metrics_.peer_dropped("sync.serve_busy");
     return;
   }
   ++serve_queued_;
@@ -304,7 +304,7 @@ void Node::apply_synced_blocks() {
     if (!s) {
       log_line("block " + std::to_string(next) + " from " + peer_name(item->peer) + " is bad (" +
                s.to_string() + "); ignoring that peer for a while");
-      metrics_.rejected("sync.bad_block");
+      metrics_.peer_dropped("sync.bad_block");
       sync_.punish(item->peer, now_ms());
     }
   }

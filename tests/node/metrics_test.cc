@@ -46,5 +46,21 @@ TEST_CASE("committed blocks fill the commit histogram and the per-phase totals")
   CHECK(text.find("imi_block_phase_seconds_total{phase=\"write\"} 0.0436\n") != std::string::npos);
 }
 
+TEST_CASE("peers' dropped frames are counted apart from rejected transactions") {
+  NodeMetrics m;
+  m.rejected("tx.bad_signature");
+  m.peer_dropped("sync.serve_busy");
+  m.peer_dropped("sync.serve_busy");
+  m.peer_dropped("p2p.bad_frame");
+  const std::string text = m.render(Gauges{});
+  CHECK(text.find("imi_txs_rejected_total{reason=\"tx.bad_signature\"} 1\n") != std::string::npos);
+  CHECK(text.find("imi_peer_messages_dropped_total{reason=\"sync.serve_busy\"} 2\n") !=
+        std::string::npos);
+  CHECK(text.find("imi_peer_messages_dropped_total{reason=\"p2p.bad_frame\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("imi_txs_rejected_total{reason=\"sync.") == std::string::npos);
+  CHECK(text.find("# TYPE imi_peer_messages_dropped_total counter\n") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace imi::node
