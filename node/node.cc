@@ -233,7 +233,7 @@ Status Node::open_engine() {
   consensus::ValidatorSchedule schedule;
   {
     std::lock_guard lock(head_mu_);
-    schedule = consensus::ValidatorSchedule(consensus_set_);
+    schedule = consensus::ValidatorSchedule(*consensus_set_);
   }
   if (next_set_) schedule.add(h.height + 2, *next_set_);
   auto engine = consensus::Engine::create(o, signer_, verifier_, tip, std::move(schedule), durable);
@@ -391,7 +391,7 @@ void Node::handle(consensus::Ready ready) {
     {
       std::lock_guard lock(head_mu_);
       head_.view = last_view_;
-      primary = consensus_set_.primary(last_view_);
+      primary = consensus_set_->primary(last_view_);
     }
     log_line("now in view " + std::to_string(last_view_) + " at height " +
              std::to_string(engine_->height()) + ", primary " + primary);

@@ -238,9 +238,12 @@ class Node : public api::NodeApi {
   Home home_;
   std::string chain_;
   std::string self_;
-  ledger::ValidityLimits limits_;          // genesis limits
-  ledger::ValidityLimits admit_limits_;    // tightened by the mempool config
-  consensus::ValidatorSet consensus_set_;  // set at head+1; guarded by head_mu_ once started
+  ledger::ValidityLimits limits_;        // genesis limits
+  ledger::ValidityLimits admit_limits_;  // tightened by the mempool config
+  // The set at head+1, shared: a consensus message checked on the verify pool
+  // takes a reference, not a copy. Guarded by head_mu_ once started; never null.
+  std::shared_ptr<const consensus::ValidatorSet> consensus_set_ =
+      std::make_shared<const consensus::ValidatorSet>();
   // The executor's apps by name (immutable; App::check is const and reads
   // only the state it is given, so admission calls it from any thread).
   std::map<std::string, const ledger::App*> apps_;

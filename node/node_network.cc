@@ -85,7 +85,7 @@ Status Node::refresh_validator_sets() {
   next_set_ = cs_next;
   {
     std::lock_guard lock(head_mu_);
-    consensus_set_ = std::move(*cs_now);
+    consensus_set_ = std::make_shared<const consensus::ValidatorSet>(std::move(*cs_now));
   }
   std::map<std::string, identity::PublicKey> keys;
   for (const ledger::ValidatorSet* set : {&*now_set, &*later})
@@ -243,12 +243,12 @@ void Node::check_consensus_message(Bytes wire) {
       // Against the set in force at the next height, which nearly every
       // message is for; one for another height (or a set that just changed)
       // is checked by the engine against its own set, as is a failure here.
-      consensus::ValidatorSet set;
+      std::shared_ptr<const consensus::ValidatorSet> set;
       {
         std::lock_guard lock(head_mu_);
         set = consensus_set_;
       }
-      (void)consensus::verify_message(*m, chain_, set, verifier_);
+      (void)consensus::verify_message(*m, chain_, *set, verifier_);
     }
     asio::post(loop_, [this, wire = std::move(wire), m = std::move(m)] {
       if (failed_ || loop_closing_ || !engine_) return;
@@ -459,18 +459,18 @@ void Node::network_tick() {
       std::string& list = p2p_->connected(key) ? up : down;
       list += (list.empty() ? "" : ", ") + id;
     }
-    consensus::ValidatorSet set;
+    std::shared_ptr<const consensus::ValidatorSet> set;
     {
       std::lock_guard lock(head_mu_);
       set = consensus_set_;
     }
     log_line("stalled: no commit for " + std::to_string((now - last_commit_ms_) / 1000) +
              " s at height " + std::to_string(committed + 1) + ", view " +
-             std::to_string(engine_->view()) + " (primary " + set.primary(engine_->view()) + ")" +
+             std::to_string(engine_->view()) + " (primary " + set->primary(engine_->view()) + ")" +
              (engine_->view_changing() ? ", view change in progress" : "") + "; " +
              std::to_string(mempool_.size()) + " txs waiting; waiting for votes from a quorum of " +
-             std::to_string(set.quorum()) + " of " + std::to_string(set.size()) + "; connected: [" +
-             up + "]; not connected: [" + down + "]; best peer tip " +
+             std::to_string(set->quorum()) + " of " + std::to_string(set->size()) +
+             "; connected: [" + up + "]; not connected: [" + down + "]; best peer tip " +
              std::to_string(sync_.best_tip()));
   }
 }

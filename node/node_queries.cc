@@ -278,7 +278,7 @@ api::JsonReply Node::verify_presentation(std::string body) {
 
 api::JsonReply Node::status() {
   const Head h = head();
-  consensus::ValidatorSet set;
+  std::shared_ptr<const consensus::ValidatorSet> set;
   std::vector<std::string> peers;
   {
     std::lock_guard lock(head_mu_);
@@ -286,8 +286,8 @@ api::JsonReply Node::status() {
     peers = peers_connected_;
   }
   std::string validators = "[";
-  for (size_t i = 0; i < set.validators().size(); ++i) {
-    const auto& v = set.validators()[i];
+  for (size_t i = 0; i < set->validators().size(); ++i) {
+    const auto& v = set->validators()[i];
     if (i) validators += ",";
     validators += "{\"id\":\"" + v.id + "\",\"key\":\"" + to_hex(v.key) + "\"}";
   }
@@ -303,8 +303,8 @@ api::JsonReply Node::status() {
          "\",\"last_block_time\":" + std::to_string(h.time_ms) +
          ",\"mempool_size\":" + std::to_string(mempool_.size()) +
          ",\"node\":" + api::json_quote(self_) + ",\"peers_connected\":" + connected +
-         ",\"primary\":\"" + set.primary(h.view) + "\",\"role\":\"" +
-         (observer_ ? "observer" : (set.contains(self_) ? "validator" : "follower")) +
+         ",\"primary\":\"" + set->primary(h.view) + "\",\"role\":\"" +
+         (observer_ ? "observer" : (set->contains(self_) ? "validator" : "follower")) +
          "\",\"validators\":" + validators + ",\"view\":" + std::to_string(h.view) + "}";
 }
 
