@@ -122,7 +122,44 @@ Result<std::optional<Bytes>> DurableFile::load() {
   return std::optional<Bytes>(std::move(best->payload));
 }
 
+DurableFile::~DurableFile() {
+  close_file(0);
+  close_file(1);
+}
+
+void DurableFile::close_file(int i) {
+  if (fd_[i] >= 0) ::close(fd_[i]);
+  fd_[i] = -1;
+}
+
+Status DurableFile::open_for_write(int i) {
+  if (fd_[i] >= 0) return Status::ok();
+  const std::string path = base_ + (i == 0 ? ".a" : ".b");
+  const bool created = !std::filesystem::exists(path);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("cannot open", path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    Status s = io_error("cannot stat", path);
+    ::close(fd);
+    return s;
+  }
+  if (created) {
+    // Make the new directory entry durable too.
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
+    }
+  }
+  fd_[i] = fd;
+  size_[i] = static_cast<uint64_t>(st.st_size);
+  return Status::ok();
+}
+
 Status DurableFile::store(ByteView payload) {
+  const int i = next_is_a_ ? 0 : 1;
   const std::string path = base_ + (next_is_a_ ? ".a" : ".b");
   Bytes data(kHeaderBytes + payload.size());
   std::memcpy(data.data(), kMagic, 8);
@@ -138,30 +175,24 @@ Status DurableFile::store(ByteView payload) {
   // rewrite, and the consensus loop does this before every vote it sends).
   // The file grows in powers of two, written out once, so later records
   // land in blocks that exist already.
-  bool created = !std::filesystem::exists(path);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error("cannot open", path);
-  const FdCloser closer{fd};
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return io_error("cannot stat", path);
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size < data.size()) {
+  IMI_RETURN_IF_ERROR(open_for_write(i));
+  const int fd = fd_[i];
+  // A failed write or sync closes the file: the next store() opens it again
+  // and learns its size afresh.
+  auto fail = [&](const char* what) {
+    Status s = io_error(what, path);
+    close_file(i);
+    return s;
+  };
+  if (size_[i] < data.size()) {
     uint64_t grown = 4096;
     while (grown < data.size()) grown *= 2;
-    const Bytes zeros(grown - size, 0);
-    if (!write_at(fd, zeros.data(), zeros.size(), size)) return io_error("cannot grow", path);
+    const Bytes zeros(grown - size_[i], 0);
+    if (!write_at(fd, zeros.data(), zeros.size(), size_[i])) return fail("cannot grow");
+    size_[i] = grown;
   }
-  if (!write_at(fd, data.data(), data.size(), 0)) return io_error("cannot write", path);
-  if (::fdatasync(fd) != 0) return io_error("cannot sync", path);
-  if (created) {
-    // Make the new directory entry durable too.
-    std::string dir = std::filesystem::path(path).parent_path().string();
-    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
-    }
-  }
+  if (!write_at(fd, data.data(), data.size(), 0)) return fail("cannot write");
+  if (::fdatasync(fd) != 0) return fail("cannot sync");
   ++seq_;
   next_is_a_ = !next_is_a_;
   return Status::ok();

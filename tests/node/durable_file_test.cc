@@ -124,5 +124,32 @@ TEST_CASE("records overwrite their file in place; an earlier longer record's tai
   CHECK(**k.load() == Bytes(5000, 2));
 }
 
+size_t open_fds() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+TEST_CASE("the two files stay open across stores and close with the object") {
+  TempDir d;
+  const std::string base = (d.path / "c").string();
+  const size_t before = open_fds();
+  {
+    DurableFile f(base);
+    REQUIRE(f.load());
+    for (int i = 0; i < 50; ++i) REQUIRE(f.store(bytes("r" + std::to_string(i))));
+    CHECK(open_fds() == before + 2);
+    // A record longer than the open file still grows it.
+    REQUIRE(f.store(Bytes(9000, 7)));
+    REQUIRE(f.store(bytes("short")));
+    CHECK(open_fds() == before + 2);
+  }
+  CHECK(open_fds() == before);
+  CHECK(fs::file_size(base + ".a") == 16384);
+  CHECK(fs::file_size(base + ".b") == 4096);
+  DurableFile g(base);
+  CHECK(**g.load() == bytes("short"));
+}
+
 }  // namespace
 }  // namespace imi::node
