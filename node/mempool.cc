@@ -235,10 +235,12 @@ void Mempool::release_in_flight() {
     auto it = senders_.find(from);
     if (it == senders_.end()) continue;
     Sender& s = it->second;
-    if (s.cursor != s.base) {
-      s.cursor = s.base;
-      queue_if_ready(from, s);
+    s.cursor = s.base;
+    if (s.txs.empty()) {
+      let_go(it);  // what it had in flight was removed meanwhile
+      continue;
     }
+    queue_if_ready(from, s);
   }
   in_flight_senders_.clear();
   in_flight_ = 0;
@@ -337,6 +339,11 @@ size_t Mempool::bytes() const {
 size_t Mempool::in_flight() const {
   std::lock_guard lock(mu_);
   return in_flight_;
+}
+
+size_t Mempool::senders() const {
+  std::lock_guard lock(mu_);
+  return senders_.size();
 }
 
 size_t Mempool::line_entries() const {

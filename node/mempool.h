@@ -133,6 +133,8 @@ class Mempool : public ledger::KnownTxs {
   // Entries in the line of ready senders, stale ones included (bounded by
   // twice the live ones plus 64; for tests).
   size_t line_entries() const;
+  // Senders the pool tracks (with transactions pending or in flight; for tests).
+  size_t senders() const;
 
  private:
   struct Entry {

@@ -209,6 +209,26 @@ TEST_CASE("a nonce read before a commit is refused as stale for a sender the poo
   CHECK(m.add(tx(a, 1), 1, m.commit_epoch()));
 }
 
+TEST_CASE("a sender whose in-flight transactions were removed leaves when the block is released") {
+  MempoolOptions o = small();
+  o.idle_senders_max = 10;
+  Mempool m(o);
+  auto a0 = tx(key(1), 0);
+  REQUIRE(m.add(a0, 0));
+  REQUIRE(m.take_batch(10, 1 << 20).size() == 1);
+  m.remove(a0.id(), Rejection{"tx.test", "gone"});  // in flight: the sender stays for now
+  m.release_in_flight();                            // the block did not commit
+  CHECK(m.size() == 0);
+  CHECK_FALSE(m.has_ready());
+  CHECK(m.line_entries() == 0);
+  CHECK(m.senders() == 0);
+  // It left the pool with its committed next nonce remembered.
+  REQUIRE(m.known_base(a0.from()));
+  CHECK(*m.known_base(a0.from()) == 0);
+  REQUIRE(m.add(tx(key(1), 0, "again"), 0));
+  CHECK(m.pending_heads(10).size() == 1);
+}
+
 }  // namespace
 }  // namespace imi::node
 
