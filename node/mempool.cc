@@ -98,12 +98,6 @@ void Mempool::let_go(std::unordered_map<std::string, Sender>::iterator it) {
   senders_.erase(it);
 }
 
-Mempool::Sender* Mempool::live(const std::pair<std::string, uint64_t>& entry) {
-  auto it = senders_.find(entry.first);
-  if (it == senders_.end() || it->second.queue_seq != entry.second) return nullptr;
-  return &it->second;
-}
-
 const Mempool::Sender* Mempool::live(const std::pair<std::string, uint64_t>& entry) const {
   auto it = senders_.find(entry.first);
   if (it == senders_.end() || it->second.queue_seq != entry.second) return nullptr;

@@ -153,7 +153,6 @@ class Mempool : public ledger::KnownTxs {
   // A sender with nothing pending and nothing in flight leaves senders_.
   void let_go(std::unordered_map<std::string, Sender>::iterator it);
   // The sender a ready_ entry stands for, nullptr if the entry is stale.
-  Sender* live(const std::pair<std::string, uint64_t>& entry);
   const Sender* live(const std::pair<std::string, uint64_t>& entry) const;
   // A sender leaves senders_: remember its next nonce.
   void remember_idle(const std::string& from, uint64_t base);
