@@ -13,7 +13,7 @@
 // its io_context (see api/http_server.h), possibly on several threads at
 // once. The synchronous methods must therefore be thread-safe and quick (a
 // LevelDB read or a snapshot taken under a mutex): they must not wait for
-// the consensus loop. The two asynchronous methods return at once and call
+// the consensus loop. The asynchronous methods return at once and call
 // `done` later, exactly once, from any thread (also from inside the call);
 // the server hops back to the connection's strand itself.
 #pragma once
@@ -67,6 +67,14 @@ class NodeApi {
   // the node may keep the watcher until the transaction leaves the mempool.
   using TxDone = std::function<void(JsonReply)>;
   virtual void watch_tx(std::string id, TxDone done) = 0;
+
+  // For GET /v1/blocks?from=H&wait_ms=W when block H does not exist yet.
+  // Calls `done` once the chain's height is at least `height` (at once if it
+  // is already), exactly once, from any thread. It may call it sooner (while
+  // stopping, or when too many requests wait); the server then answers an
+  // empty page. The server stops waiting after W ms and ignores a later call.
+  using HeightDone = std::function<void()>;
+  virtual void watch_height(uint64_t height, HeightDone done) = 0;
 
   // GET /v1/txs/{id} (`id` already checked: 64 lowercase hex). The status
   // object: pending | committed (height, position, result, inclusion proof)

@@ -57,7 +57,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void run(const std::string& client_ip);
 
  private:
-  enum class Phase { kIdle, kAdmitting, kWaitingCommit, kDone };
+  enum class Phase { kIdle, kAdmitting, kWaitingCommit, kWaitingBlocks, kDone };
 
   void dispatch(const Route& route);
   // True if the request says Content-Type: application/json; otherwise
@@ -67,6 +67,11 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void on_admitted(Result<TxAdmission> admission);
   void on_final(JsonReply reply);
   void on_timeout();
+  // GET /v1/blocks: the page from `from`, or with `wait_ms` > 0 and no block
+  // at `from` yet, the page once it exists (an empty page if the wait ends).
+  void list_blocks(uint64_t from, uint32_t limit, uint32_t wait_ms);
+  void on_height();
+  void reply_page(const BlockPage& page);
   void arm_timer(uint32_t ms);
 
   void reply_json(http::status status, std::string body);
@@ -86,6 +91,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::string allowed_origin_;  // set when the request's Origin is allow-listed
   bool wait_commit_ = false;
   std::string tx_id_;
+  uint64_t list_from_ = 0;  // kWaitingBlocks
+  uint32_t list_limit_ = 0;
 };
 
 void Exchange::run(const std::string& client_ip) {
@@ -179,23 +186,9 @@ void Exchange::dispatch(const Route& route) {
     case RouteId::kGetBlock:
       reply_reply(node.get_block(route.height));
       return;
-    case RouteId::kListBlocks: {
-      auto page = node.list_blocks(route.height, route.limit);
-      if (!page) {
-        reply_status(page.status());
-        return;
-      }
-      std::string body = "{\"blocks\":[";
-      for (size_t i = 0; i < page->blocks.size(); ++i) {
-        if (i > 0) body += ",";
-        body += page->blocks[i];
-      }
-      body += "],\"next\":";
-      body += page->next ? std::to_string(*page->next) : "null";
-      body += "}";
-      reply_json(http::status::ok, std::move(body));
+    case RouteId::kListBlocks:
+      list_blocks(route.height, route.limit, route.wait_ms);
       return;
-    }
     case RouteId::kGetState:
       reply_reply(node.get_state(route.app, route.key));
       return;
@@ -224,6 +217,45 @@ void Exchange::dispatch(const Route& route) {
       return;
     }
   }
+}
+
+void Exchange::list_blocks(uint64_t from, uint32_t limit, uint32_t wait_ms) {
+  auto page = ctx_->node.list_blocks(from, limit);
+  if (page) return reply_page(*page);
+  if (wait_ms == 0 || page.status().code() != "block.not_found") return reply_status(page.status());
+  // Not there yet: wait for it. The node's callback holds only a weak_ptr
+  // (as for wait=commit); the armed timer keeps this exchange alive.
+  list_from_ = from;
+  list_limit_ = limit;
+  phase_ = Phase::kWaitingBlocks;
+  arm_timer(wait_ms);
+  ctx_->node.watch_height(from, [weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self) return;
+    asio::post(self->executor_, [self] { self->on_height(); });
+  });
+}
+
+void Exchange::on_height() {
+  if (phase_ != Phase::kWaitingBlocks) return;  // timed out already
+  auto page = ctx_->node.list_blocks(list_from_, list_limit_);
+  // Called early (the node is stopping, or too many wait): an empty page.
+  if (!page && page.status().code() == "block.not_found")
+    return reply_page(BlockPage{{}, list_from_});
+  if (!page) return reply_status(page.status());
+  reply_page(*page);
+}
+
+void Exchange::reply_page(const BlockPage& page) {
+  std::string body = "{\"blocks\":[";
+  for (size_t i = 0; i < page.blocks.size(); ++i) {
+    if (i > 0) body += ",";
+    body += page.blocks[i];
+  }
+  body += "],\"next\":";
+  body += page.next ? std::to_string(*page.next) : "null";
+  body += "}";
+  reply_json(http::status::ok, std::move(body));
 }
 
 void Exchange::submit(bool wait_commit) {
@@ -275,6 +307,9 @@ void Exchange::on_timeout() {
     reply_problem(Problem::kNotReady, "the node did not answer within " +
                                           std::to_string(ctx_->options.node_reply_timeout_ms) +
                                           " ms; retry the same transaction (it is deduplicated)");
+  } else if (phase_ == Phase::kWaitingBlocks) {
+    // Not an error either: nothing new yet; ask again from the same height.
+    reply_page(BlockPage{{}, list_from_});
   } else if (phase_ == Phase::kWaitingCommit) {
     // Documented choice: not an error; the transaction is admitted and the
     // client polls GET /v1/txs/{id}.

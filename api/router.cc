@@ -94,9 +94,17 @@ Result<Route> match_tx(std::string_view rest, const std::vector<QueryParam>& par
 }
 
 // ?from=&limit= of a listing: `from` a height or index (decimal, at most
-// 2^53-1), `limit` 1..100.
-Status parse_page(const std::vector<QueryParam>& params, Route& r) {
+// 2^53-1), `limit` 1..100; with `may_wait` (blocks) also wait_ms=0..30000.
+Status parse_page(const std::vector<QueryParam>& params, Route& r, bool may_wait = false) {
   for (const QueryParam& p : params) {
+    if (may_wait && p.name == "wait_ms") {
+      auto w = parse_height(p.value);
+      if (!w || *w > kBlocksWaitMsMax) {
+        return invalid("wait_ms must be an integer from 0 to " + std::to_string(kBlocksWaitMsMax));
+      }
+      r.wait_ms = static_cast<uint32_t>(*w);
+      continue;
+    }
     if (p.name == "from") {
       auto h = parse_height(p.value);
       if (!h) return invalid("from must be decimal, no leading zeros, ≤ 2^53−1");
@@ -106,7 +114,7 @@ Status parse_page(const std::vector<QueryParam>& params, Route& r) {
       if (!l) return invalid("limit must be an integer from 1 to 100");
       r.limit = *l;
     } else {
-      return unknown_param(p.name, "from and limit");
+      return unknown_param(p.name, may_wait ? "from, limit and wait_ms" : "from and limit");
     }
   }
   return Status::ok();
@@ -116,7 +124,7 @@ Result<Route> match_blocks(std::string_view rest, const std::vector<QueryParam>&
   Route r;
   if (rest.empty()) {
     r.id = RouteId::kListBlocks;
-    IMI_RETURN_IF_ERROR(parse_page(params, r));
+    IMI_RETURN_IF_ERROR(parse_page(params, r, true));
     return r;
   }
   if (rest.find('/') != std::string_view::npos) {

@@ -28,6 +28,8 @@ enum class RouteId {
 };
 
 inline constexpr uint32_t kBlocksLimitDefault = 20;
+// GET /v1/blocks?wait_ms=: the longest a listing may wait for its first block.
+inline constexpr uint32_t kBlocksWaitMsMax = 30000;
 inline constexpr uint32_t kBlocksLimitMax = 100;
 inline constexpr size_t kStateKeyBytesMax = 1024;
 
@@ -40,6 +42,7 @@ struct Route {
   std::string key;                       // kGetState: percent-decoded, valid UTF-8, 1..1024 bytes
   std::string did;                       // kGetDid: percent-decoded, identity::is_valid_did
   bool wait_commit = false;              // kSubmitTx: ?wait=commit
+  uint32_t wait_ms = 0;                  // kListBlocks: ?wait_ms= (0..kBlocksWaitMsMax)
 };
 
 // Matches an origin-form request target ("/v1/blocks/7?x=y") to a route.

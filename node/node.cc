@@ -582,6 +582,16 @@ Status Node::commit_executed(std::shared_ptr<const ledger::Block> block,
     head_.state_root = head_root_;
     head_.view = cert.view;
   }
+  // Answer GET /v1/blocks?wait_ms= callers waiting for this height.
+  std::vector<HeightDone> reached;
+  {
+    std::lock_guard lock(watch_mu_);
+    auto end = height_watchers_.upper_bound(height);
+    for (auto it = height_watchers_.begin(); it != end; ++it)
+      reached.push_back(std::move(it->second));
+    height_watchers_.erase(height_watchers_.begin(), end);
+  }
+  for (auto& done : reached) done();
   const auto& txs = block->txs();
   std::vector<Mempool::Evicted> evicted = mempool_.on_commit(txs);
 

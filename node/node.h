@@ -105,6 +105,7 @@ class Node : public api::NodeApi {
   // NodeApi (api/node_api.h).
   void submit_tx(std::string body, SubmitDone done) override;
   void watch_tx(std::string id, TxDone done) override;
+  void watch_height(uint64_t height, HeightDone done) override;
   api::JsonReply get_tx(std::string_view id) override;
   api::JsonReply get_block(uint64_t height) override;
   Result<api::BlockPage> list_blocks(uint64_t from, uint32_t limit) override;
@@ -338,6 +339,11 @@ class Node : public api::NodeApi {
   std::unordered_map<Hash32, std::vector<TxDone>, Hash32Hasher> watchers_;
   size_t watcher_count_ = 0;  // guarded by watch_mu_
   static constexpr size_t kWatchersMax = 200000;
+  // GET /v1/blocks?wait_ms= watchers, by the height each waits for (guarded
+  // by watch_mu_). A request that timed out leaves its entry until the height
+  // comes; past the cap new ones are answered at once.
+  std::multimap<uint64_t, HeightDone> height_watchers_;
+  static constexpr size_t kHeightWatchersMax = 20000;
 
   // Threads and the API server.
   boost::asio::io_context api_io_;

@@ -136,6 +136,18 @@ void Node::watch_tx(std::string id_hex, TxDone done) {
   ++watcher_count_;
 }
 
+void Node::watch_height(uint64_t height, HeightDone done) {
+  std::unique_lock lock(watch_mu_);
+  // Checked under watch_mu_: a commit moves the head, then fires under the
+  // same lock, so none can slip between this check and the insert.
+  if (head().height >= height || height_watchers_.size() >= kHeightWatchersMax || stopping_) {
+    lock.unlock();
+    done();
+    return;
+  }
+  height_watchers_.emplace(height, std::move(done));
+}
+
 api::JsonReply Node::get_tx(std::string_view id_hex) {
   auto id = from_hex_fixed<32>(id_hex);
   if (!id) return Status::error("tx.not_found", "no transaction " + std::string(id_hex));

@@ -238,6 +238,49 @@ TEST_CASE("POST /v1/txs maps the node's rejections to problems") {
   }
 }
 
+TEST_CASE("GET /v1/blocks?wait_ms= waits for the first block and answers it when it commits") {
+  TestServer s;  // blocks 0..10
+  // A block that exists answers at once, wait or not.
+  auto now = fetch(s.port(), "GET", "/v1/blocks?from=10&wait_ms=30000");
+  REQUIRE(now);
+  CHECK(parse(*now)["blocks"].Size() == 1);
+  // Block 11 does not exist: without wait_ms a 404, with it the answer waits.
+  check_problem(fetch(s.port(), "GET", "/v1/blocks?from=11"), 404, "not-found");
+  Client c(s.port());
+  REQUIRE(c.send(Client::request("GET", "/v1/blocks?from=11&limit=5&wait_ms=30000")));
+  REQUIRE(s.node.grow_to(12, 1));
+  auto r = c.read();
+  REQUIRE(r);
+  CHECK(r->result_int() == 200);
+  auto d = parse(*r);
+  REQUIRE(d["blocks"].Size() == 2);
+  CHECK(d["blocks"][0]["header"]["height"].GetInt() == 11);
+  CHECK(d["blocks"][1]["header"]["height"].GetInt() == 12);
+  CHECK(d["next"].IsNull());
+  // Rules of the parameter; other listings do not take it.
+  for (const char* bad : {"?wait_ms=30001", "?wait_ms=-1", "?wait_ms=01", "?wait_ms=1&wait_ms=2"}) {
+    CAPTURE(bad);
+    check_problem(fetch(s.port(), "GET", std::string("/v1/blocks") + bad), 400,
+                  "invalid-parameter");
+  }
+  check_problem(fetch(s.port(), "GET", "/v1/evidence?wait_ms=10"), 400, "invalid-parameter");
+}
+
+TEST_CASE("GET /v1/blocks?wait_ms= answers an empty page to resume from when nothing comes") {
+  TestServer s;  // blocks 0..10
+  auto r = fetch(s.port(), "GET", "/v1/blocks?from=11&wait_ms=150");
+  REQUIRE(r);
+  CHECK(r->result_int() == 200);
+  auto d = parse(*r);
+  CHECK(d["blocks"].Size() == 0);
+  CHECK(d["next"].GetInt() == 11);
+  // The node's late call after the server gave up is harmless.
+  CHECK(s.node.grow_to(11, 1));
+  auto again = fetch(s.port(), "GET", "/v1/blocks?from=11&wait_ms=150");
+  REQUIRE(again);
+  CHECK(parse(*again)["blocks"].Size() == 1);
+}
+
 TEST_CASE("POST /v1/txs?wait=commit returns the result when the node commits") {
   TestServer s;
   const std::string id = to_hex(sha256(std::string_view(kTx)));

@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
+#include <atomic>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -45,10 +46,10 @@ using tcp = asio::ip::tcp;
 class FakeNode : public NodeApi {
  public:
   // Settings a test changes before sending requests.
-  Status submit_error;         // non-ok: submit_tx fails with it
-  bool answer_submit = true;   // false: submit_tx never calls back
-  Status ready_status;         // readyz
-  uint64_t chain_height = 10;  // blocks 0..chain_height exist
+  Status submit_error;                      // non-ok: submit_tx fails with it
+  bool answer_submit = true;                // false: submit_tx never calls back
+  Status ready_status;                      // readyz
+  std::atomic<uint64_t> chain_height = 10;  // blocks 0..chain_height exist
 
   void submit_tx(std::string body, SubmitDone done) override {
     std::unique_lock lock(mu_);
@@ -69,6 +70,40 @@ class FakeNode : public NodeApi {
     std::lock_guard lock(mu_);
     watchers_.emplace_back(std::move(id), std::move(done));
     cv_.notify_all();
+  }
+
+  void watch_height(uint64_t height, HeightDone done) override {
+    std::unique_lock lock(mu_);
+    if (chain_height >= height) {
+      lock.unlock();
+      done();
+      return;
+    }
+    height_watchers_.emplace_back(height, std::move(done));
+    cv_.notify_all();
+  }
+
+  // Waits (bounded) until `n` requests wait for a height, then raises the
+  // chain to `height` and calls those it reaches.
+  bool grow_to(uint64_t height, size_t n) {
+    std::vector<HeightDone> reached;
+    {
+      std::unique_lock lock(mu_);
+      if (!cv_.wait_for(lock, std::chrono::seconds(10),
+                        [&] { return height_watchers_.size() >= n; }))
+        return false;
+      chain_height = height;
+      for (auto it = height_watchers_.begin(); it != height_watchers_.end();) {
+        if (it->first <= height) {
+          reached.push_back(std::move(it->second));
+          it = height_watchers_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& done : reached) done();
+    return true;
   }
 
   JsonReply get_tx(std::string_view id) override {
@@ -184,6 +219,7 @@ class FakeNode : public NodeApi {
   std::vector<std::string> verified_;
   std::vector<SubmitDone> held_submits_;
   std::vector<std::pair<std::string, TxDone>> watchers_;
+  std::vector<std::pair<uint64_t, HeightDone>> height_watchers_;
   std::pair<std::string, std::string> last_state_query_;
 };
 

@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -113,9 +115,30 @@ def test_commit_and_proofs():
         # Paging through blocks.
         page = node.get_json("/v1/blocks?from=0&limit=2")
         assert [b["height"] for b in page["blocks"]] == [0, 1]
+        # Long poll: a listing from the next height waits for that block.
+        top = node.get_json("/v1/status")["height"]
+        empty = node.get_json("/v1/blocks?from=%d&wait_ms=200" % (top + 1))
+        assert empty == {"blocks": [], "next": top + 1}, empty
+        waited = {}
+
+        def wait_next():
+            waited["page"] = node.get_json("/v1/blocks?from=%d&wait_ms=20000" % (top + 1))
+
+        waiter = threading.Thread(target=wait_next)
+        waiter.start()
+        time.sleep(0.2)
+        assert "page" not in waited  # still waiting: no block yet
+        extra = make_tx(key, chain, 5)
+        code, _, body = node.submit(extra)
+        assert code == 202, (code, body)
+        waiter.join(timeout=30)
+        assert not waiter.is_alive()
+        got = waited["page"]["blocks"]
+        assert got and got[0]["height"] == top + 1, waited
+        assert tx_id(extra) in [tx_id(t) for t in got[0]["txs"]], got[0]
         # Metrics name what happened.
         code, ctype, metrics = node.request("GET", "/metrics")
-        assert code == 200 and b"imi_height" in metrics and b"imi_txs_admitted_total 5" in metrics
+        assert code == 200 and b"imi_height" in metrics and b"imi_txs_admitted_total 6" in metrics
         assert b"imi_block_commit_seconds_bucket" in metrics
         assert b'imi_block_phase_seconds_total{phase="write"}' in metrics
         assert node.terminate() == 0
