@@ -6,7 +6,7 @@
 //   tps            transactions committed per second in the measured window
 //                  (commits seen between warm-up end and window end / seconds)
 //   p50_ms ...     submit-to-commit latency of the transactions submitted in
-//                  the window (commit = the poll that first saw its block, or
+//                  the window (commit = the long poll that returned its block, or
 //                  the ?wait=commit answer)
 //   submitted, committed, rejected (by code), pending (never resolved):
 //                  counts over the window, committed + rejected_total +

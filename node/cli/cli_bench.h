@@ -51,7 +51,7 @@ struct LoadOptions {
   double seconds = 10;        // measured window
   double drain_s = 20;        // after the window: wait this long for the rest
   bool detect_wait = false;   // ?wait=commit instead of polling blocks
-  uint32_t poll_ms = 2;       // block-listing poll period
+  uint32_t poll_ms = 2;       // pause after an error answer to the block long poll
 };
 
 struct LoadPlan {

@@ -29,6 +29,8 @@ using tcp = asio::ip::tcp;
 
 constexpr auto kRetryDelay = std::chrono::milliseconds(5);
 constexpr uint32_t kPageBlocks = 16;
+// How long one long poll of /v1/blocks may wait for the next block.
+constexpr uint32_t kWaitMs = 1000;
 
 // The "code" member of a problem+json body, or "http.<status>".
 std::string problem_code(int status, const std::string& body) {
@@ -70,7 +72,9 @@ class Submitter {
   uint32_t current_ = 0;
 };
 
-// Polls GET /v1/blocks?from=&limit= and marks the transactions it finds.
+// Long-polls GET /v1/blocks?from=&limit=&wait_ms= (the node answers when
+// block `from` commits, or an empty page after wait_ms) and marks the
+// transactions it finds. After an error answer it pauses --poll-ms.
 class Poller {
  public:
   Poller(Driver& driver, asio::io_context& io, const NodeUrl& url)
@@ -83,6 +87,8 @@ class Poller {
   void stop() {
     stopped_ = true;
     timer_.cancel();
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);  // the request waiting for a block
   }
 
  private:
@@ -222,7 +228,8 @@ Status Poller::connect(asio::io_context& io) {
 
 void Poller::poll() {
   if (stopped_) return;
-  req_.target("/v1/blocks?from=" + std::to_string(from_) + "&limit=" + std::to_string(kPageBlocks));
+  req_.target("/v1/blocks?from=" + std::to_string(from_) + "&limit=" + std::to_string(kPageBlocks) +
+              "&wait_ms=" + std::to_string(kWaitMs));
   http::async_write(stream_, req_, [this](beast::error_code ec, size_t) {
     if (ec) return driver_.on_failure("write to " + url_.text + ": " + ec.message());
     res_ = {};
@@ -232,9 +239,10 @@ void Poller::poll() {
 }
 
 void Poller::on_read(beast::error_code ec) {
+  if (stopped_) return;
   if (ec) return driver_.on_failure("read from " + url_.text + ": " + ec.message());
   const auto now = Clock::now();
-  if (res_.result_int() != 200) return wait();  // 404: no block at `from` yet
+  if (res_.result_int() != 200) return wait();  // e.g. 503 while the node starts
   rapidjson::Document d;
   d.ParseInsitu(res_.body().data());
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("blocks") || !d["blocks"].IsArray())
@@ -254,8 +262,7 @@ void Poller::on_read(beast::error_code ec) {
     }
   }
   from_ = last + 1;
-  if (d.HasMember("next") && d["next"].IsUint64()) return poll();
-  wait();
+  poll();  // the next page, or the next block when it commits
 }
 
 void Poller::wait() {
