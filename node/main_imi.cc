@@ -38,6 +38,9 @@ const char* kUsageHead =
     "                                --from: the account, when KEY is a rotated or recovered key)\n"
     "  tx get ID                     a transaction's status, result and inclusion proof\n"
     "  block get HEIGHT              a block with its header, id and commit certificate\n"
+    "  block follow [--from HEIGHT] [--count N]\n"
+    "                                print each block as it commits (default: from the next\n"
+    "                                one, until interrupted; --json: one block per line)\n"
     "  status                        chain id, height, view, validators\n"
     "  anchor FILE --key KEY [--note TEXT] [--wait]\n"
     "                                anchor the SHA-256 of FILE on the chain\n";
@@ -168,9 +171,55 @@ int cmd_tx(const Ctx& ctx, const node::CliArgs& a) {
   return fail(kExitUsage, "use `imi tx send ...` or `imi tx get ID`");
 }
 
+// imi block follow: a long poll on GET /v1/blocks?from=&wait_ms= (the node
+// answers when the next block commits, or an empty page to ask again).
+int follow_blocks(const Ctx& ctx, const node::CliArgs& a) {
+  uint64_t from = 0, count = 0;
+  if (a.has("--count") && !parse_u64(a.get("--count"), count))
+    return fail(kExitUsage, "--count is a number of blocks (0: until interrupted)");
+  if (a.has("--from")) {
+    if (!parse_u64(a.get("--from"), from)) return fail(kExitUsage, "--from is a block height");
+  } else {
+    auto r = http(ctx, "GET", "/v1/status");
+    if (!r) return fail(kExitUnreachable, r.status().message());
+    if (r->status != 200) return report_problem(*r);
+    auto d = parse(r->body);
+    if (!parse_u64(str(d, "height"), from))
+      return fail(kExitUnreachable, "the node's status has no height");
+    ++from;
+  }
+  uint64_t printed = 0;
+  for (;;) {
+    auto r = http(ctx, "GET",
+                  "/v1/blocks?from=" + std::to_string(from) + "&limit=100&wait_ms=25000", {}, 40);
+    if (!r) return fail(kExitUnreachable, r.status().message());
+    if (r->status != 200) return report_problem(*r);
+    auto d = parse(r->body);
+    if (!d.IsObject() || !d.HasMember("blocks") || !d["blocks"].IsArray())
+      return fail(kExitUnreachable, "the node answered something that is not a block page");
+    for (const auto& b : d["blocks"].GetArray()) {
+      uint64_t height = 0;
+      if (!b.IsObject() || !b.HasMember("header") || !parse_u64(str(b, "height"), height))
+        return fail(kExitUnreachable, "the node answered a block without a height");
+      if (ctx.json) {
+        std::printf("%s\n", ledger::jcs(b).c_str());
+      } else {
+        const auto& h = b["header"];
+        std::printf("height %s  id %s  txs %s  time %s  proposer %s\n", str(b, "height").c_str(),
+                    str(b, "id").c_str(), str(h, "tx_count").c_str(), str(h, "time").c_str(),
+                    str(h, "proposer").c_str());
+      }
+      std::fflush(stdout);
+      from = height + 1;
+      if (++printed == count) return kExitOk;
+    }
+  }
+}
+
 int cmd_block(const Ctx& ctx, const node::CliArgs& a) {
+  if (a.positional.size() == 2 && a.positional[1] == "follow") return follow_blocks(ctx, a);
   if (a.positional.size() != 3 || a.positional[1] != "get")
-    return fail(kExitUsage, "use `imi block get HEIGHT`");
+    return fail(kExitUsage, "use `imi block get HEIGHT` or `imi block follow`");
   auto r = http(ctx, "GET", "/v1/blocks/" + a.positional[2]);
   if (!r) return fail(kExitUnreachable, r.status().message());
   if (r->status != 200) return report_problem(*r);
@@ -247,9 +296,9 @@ std::string usage_text() {
 int main(int argc, char** argv) {
   if (sodium_init() < 0) return fail(kExitLocal, "libsodium failed to initialise");
   std::vector<std::string> raw(argv + 1, argv + argc);
-  std::set<std::string> value_options = {"--node",          "--app", "--op",   "--args",
-                                         "--key",           "--out", "--note", "--nonce",
-                                         "--password-file", "--from"};
+  std::set<std::string> value_options = {"--node",          "--app",  "--op",   "--args",
+                                         "--key",           "--out",  "--note", "--nonce",
+                                         "--password-file", "--from", "--count"};
   std::set<std::string> flags = {"--json", "--wait", "--help"};
   const std::vector<Command> extra = extra_commands();
   for (const Command& c : extra) {

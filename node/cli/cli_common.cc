@@ -16,6 +16,14 @@ int fail(int code, const std::string& message) {
   return code;
 }
 
+bool parse_u64(const std::string& text, uint64_t& out) {
+  if (text.empty() || text.size() > 19) return false;
+  for (char c : text)
+    if (c < '0' || c > '9') return false;
+  out = std::strtoull(text.c_str(), nullptr, 10);
+  return true;
+}
+
 Result<Reply> http(const Ctx& ctx, const std::string& method, const std::string& path,
                    const std::string& body, int read_timeout_s) {
   httplib::Client cli(ctx.node);

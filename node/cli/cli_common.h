@@ -52,6 +52,9 @@ rapidjson::Document parse(const std::string& body);
 // A member as text ("" if absent); numbers in decimal, objects/arrays as JSON.
 std::string str(const rapidjson::Value& v, const char* name);
 
+// A decimal number of at most 19 digits (no sign); false otherwise.
+bool parse_u64(const std::string& text, uint64_t& out);
+
 // Prints a problem+json answer and returns the exit code it means.
 int report_problem(const Reply& r);
 

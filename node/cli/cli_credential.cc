@@ -93,14 +93,6 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
-bool parse_u64(const std::string& text, uint64_t& out) {
-  if (text.empty() || text.size() > 19) return false;
-  for (char c : text)
-    if (c < '0' || c > '9') return false;
-  out = std::strtoull(text.c_str(), nullptr, 10);
-  return true;
-}
-
 Result<identity::KeyPair> load_key(const Ctx& ctx, const std::string& path) {
   auto pw = password(ctx);
   if (!pw) return pw.status();

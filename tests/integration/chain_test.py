@@ -188,6 +188,28 @@ def test_cli():
         assert code == 0 and "proof:" in out
         code, out, _ = run_cli(node, "block", "get", "1")
         assert code == 0 and "certified: view" in out
+        # Following: the blocks already there from --from, then one that commits while it waits.
+        top = node.get_json("/v1/status")["height"]
+        code, out, err = run_cli(node, "--json", "block", "follow", "--from", "1", "--count",
+                                 str(top))
+        assert code == 0, (code, out, err)
+        followed = [json.loads(ln) for ln in out.splitlines()]
+        assert [b["height"] for b in followed] == list(range(1, top + 1))
+        assert followed[0] == node.get_json("/v1/blocks/1")
+        e = dict(os.environ, IMI_NODE=node.url)
+        follower = subprocess.Popen([IMI, "block", "follow", "--count", "1"], env=e,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        assert follower.poll() is None  # waiting for the next block
+        code, out, err = run_cli(node, "tx", "send", "--app", "anchor", "--op", "anchor",
+                                 "--args", jcs({"hash": "ce" * 32}), "--key", keyfile, "--wait")
+        assert code == 0, (code, out, err)
+        out, err = follower.communicate(timeout=30)
+        assert follower.returncode == 0, (out, err)
+        assert out.startswith("height %d " % (top + 1)) and "txs 1" in out, out
+        for bad in (["--from", "x"], ["--count", "-1"]):
+            code, _, err = run_cli(node, "block", "follow", *bad)
+            assert code == 2, (bad, code, err)
         # Errors say what to do and exit with the documented codes.
         code, _, err = run_cli(node, "tx", "send", "--app", "anchor", "--op", "nope", "--key",
                                keyfile)
