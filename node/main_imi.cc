@@ -190,14 +190,10 @@ int follow_blocks(const Ctx& ctx, const node::CliArgs& a) {
   }
   uint64_t printed = 0;
   for (;;) {
-    auto r = http(ctx, "GET",
-                  "/v1/blocks?from=" + std::to_string(from) + "&limit=100&wait_ms=25000", {}, 40);
-    if (!r) return fail(kExitUnreachable, r.status().message());
-    if (r->status != 200) return report_problem(*r);
-    auto d = parse(r->body);
-    if (!d.IsObject() || !d.HasMember("blocks") || !d["blocks"].IsArray())
-      return fail(kExitUnreachable, "the node answered something that is not a block page");
-    for (const auto& b : d["blocks"].GetArray()) {
+    Page page = get_page(
+        ctx, "/v1/blocks?from=" + std::to_string(from) + "&limit=100&wait_ms=25000", "blocks", 40);
+    if (page.exit != kExitOk) return page.exit;
+    for (const auto& b : page.doc["blocks"].GetArray()) {
       uint64_t height = 0;
       if (!b.IsObject() || !b.HasMember("header") || !parse_u64(str(b, "height"), height))
         return fail(kExitUnreachable, "the node answered a block without a height");

@@ -75,9 +75,17 @@ Result<AddResult> Mempool::add(const ledger::Transaction& tx, uint64_t committed
 
 void Mempool::queue_if_ready(const std::string& from, Sender& s) {
   if (s.queue_seq != 0 || s.txs.count(s.cursor) == 0) return;
+  line_up(from, s, false);
+}
+
+void Mempool::line_up(const std::string& from, Sender& s, bool front) {
   s.queue_seq = ++ready_seq_;
   ++queued_;
-  ready_.emplace_back(from, s.queue_seq);
+  if (front) {
+    ready_.emplace_front(from, s.queue_seq);
+  } else {
+    ready_.emplace_back(from, s.queue_seq);
+  }
   if (ready_.size() > 2 * queued_ + 64) {
     std::deque<std::pair<std::string, uint64_t>> kept;
     for (auto& entry : ready_)
@@ -212,11 +220,7 @@ std::vector<ledger::Transaction> Mempool::take_batch(size_t max_txs, size_t max_
     if (s.cursor != cursor_before) in_flight_senders_.push_back(from);
     if (full) {
       // Keep this sender first in line for the next block.
-      if (s.txs.count(s.cursor) != 0) {
-        s.queue_seq = ++ready_seq_;
-        ++queued_;
-        ready_.emplace_front(from, s.queue_seq);
-      }
+      if (s.txs.count(s.cursor) != 0) line_up(from, s, true);
       break;
     }
   }

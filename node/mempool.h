@@ -148,6 +148,9 @@ class Mempool : public ledger::KnownTxs {
   };
 
   void queue_if_ready(const std::string& from, Sender& s);
+  // Puts `s` in line (at the front: first for the next block), compacting
+  // the line when stale entries outnumber live ones.
+  void line_up(const std::string& from, Sender& s, bool front);
   // Takes `s` out of line (its ready_ entry goes stale).
   void unqueue(Sender& s);
   // A sender with nothing pending and nothing in flight leaves senders_.

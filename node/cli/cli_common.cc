@@ -64,6 +64,22 @@ int report_problem(const Reply& r) {
   return r.status >= 500 ? kExitUnreachable : kExitRejected;
 }
 
+Page get_page(const Ctx& ctx, const std::string& path, const char* member, int read_timeout_s) {
+  Page page;
+  auto r = http(ctx, "GET", path, {}, read_timeout_s);
+  if (!r) {
+    page.exit = fail(kExitUnreachable, r.status().message());
+  } else if (r->status != 200) {
+    page.exit = report_problem(*r);
+  } else {
+    page.doc = parse(r->body);
+    if (!page.doc.IsObject() || !page.doc.HasMember(member) || !page.doc[member].IsArray())
+      page.exit = fail(kExitUnreachable,
+                       "the node's answer to GET " + path + " is not a page of " + member);
+  }
+  return page;
+}
+
 Result<std::string> password(const Ctx& ctx) {
   if (!ctx.password_file.empty()) {
     auto text = node::read_small_file(ctx.password_file, 4096);

@@ -58,6 +58,15 @@ bool parse_u64(const std::string& text, uint64_t& out);
 // Prints a problem+json answer and returns the exit code it means.
 int report_problem(const Reply& r);
 
+// One page of a listing: GET `path`, whose answer must be an object with the
+// array `member` ("blocks", "evidence"). If `exit` is not kExitOk, why was
+// printed already (unreachable, a problem answer, or not such a page).
+struct Page {
+  int exit = kExitOk;
+  rapidjson::Document doc;
+};
+Page get_page(const Ctx& ctx, const std::string& path, const char* member, int read_timeout_s = 30);
+
 // The keystore password: --password-file, else IMI_KEY_PASSWORD. Error cli.no_password.
 Result<std::string> password(const Ctx& ctx);
 

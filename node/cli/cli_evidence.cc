@@ -77,12 +77,9 @@ int cmd_evidence(const Ctx& ctx, const node::CliArgs& a) {
   std::vector<std::pair<std::optional<uint64_t>, std::string>> failed;  // index, why
   std::string from = "0";
   while (!from.empty()) {
-    auto r = http(ctx, "GET", "/v1/evidence?limit=100&from=" + from);
-    if (!r) return fail(kExitUnreachable, r.status().message());
-    if (r->status != 200) return report_problem(*r);
-    auto page = parse(r->body);
-    if (!page.IsObject() || !page.HasMember("evidence") || !page["evidence"].IsArray())
-      return fail(kExitUnreachable, "the node's /v1/evidence answer is not an evidence page");
+    Page got = get_page(ctx, "/v1/evidence?limit=100&from=" + from, "evidence");
+    if (got.exit != kExitOk) return got.exit;
+    const rapidjson::Document& page = got.doc;
     for (const auto& piece : page["evidence"].GetArray()) {
       ++pieces;
       const std::string why = check_piece(piece, keys);
