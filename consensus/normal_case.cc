@@ -156,13 +156,17 @@ void Engine::maybe_decide() {
     if (count < q) continue;
     const auto& [view, block] = vb;
     auto payload = payloads_.find(block);
-    if (payload == payloads_.end()) {
-      // Decided without us seeing the block: fetch it with its certificate.
+    auto verdict = verdicts_.find(block);
+    // Decided without us seeing the block, or with a payload the application
+    // refused (a Byzantine primary can send one replica other bytes under the
+    // block id the rest certify): fetch the block with its certificate. The
+    // payload held here is never committed.
+    if (payload == payloads_.end() ||
+        (verdict != verdicts_.end() && !verdict->second.valid)) {
       auto sigs = collect(view, Phase::kCommit, block);
       ready_.sync = SyncHint{sigs.front().validator, height_};
       continue;
     }
-    auto verdict = verdicts_.find(block);
     if (verdict == verdicts_.end()) continue;  // waiting for the application's answer
     CommitCertificate cert{height_, view, block, collect(view, Phase::kCommit, block)};
     decide(cert, payload->second, verdict->second.block_time_ms, /*emit=*/true);

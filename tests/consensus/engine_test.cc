@@ -329,6 +329,32 @@ TEST_CASE("bad input is dropped and counted by reason, never fatal") {
   CHECK(decode(ev.evidence[0].second).value() == Message(conflict));
 }
 
+TEST_CASE("a block certified by others but refused here is fetched, never committed from its bad bytes") {
+  // A Byzantine primary sends this replica other bytes under the block id it
+  // sends the rest; the rest prepare and commit it.
+  Committee c(4);
+  auto e =
+      Engine::create(options_for(c, 1), *c.members[1].signer, c.verifier,
+                     ChainTip{0, Hash32{}, 1000, 0, {}}, ValidatorSchedule(c.set), std::nullopt)
+          .value();
+  (void)e->start();
+  const Hash32 block = sha256(std::string_view("the block the others were sent"));
+  const Bytes bad = {'b', 'a', 'd'};
+  Proposal p{1, 0, block, bad, c.members[0].id, {}};
+  p.sig = c.members[0].signer->sign(SigKind::kProposal,
+                                    proposal_canonical(c.chain, 1, 0, block, sha256(bad)));
+  Ready r = e->on_message(encode(p));
+  REQUIRE(r.validate.size() == 1);
+  r = e->on_verdict(1, block, false, 0);
+  for (const auto& m : r.messages) CHECK(!std::holds_alternative<Vote>(decode(m.wire).value()));
+  Ready last;
+  for (size_t i : {0, 2, 3}) last = e->on_message(encode(c.vote(i, 1, 0, block, Phase::kCommit)));
+  CHECK(last.committed.empty());
+  REQUIRE(last.sync.has_value());
+  CHECK(last.sync->height == 1);
+  CHECK(e->height() == 1);
+}
+
 TEST_CASE("validator-set changes apply only after the height in progress") {
   Committee c(4), d(5, "d");
   auto e =
