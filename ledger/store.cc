@@ -269,6 +269,22 @@ Status Store::commit_block(BlockCommit&& c) {
     return io_error(s, "committing block " + std::to_string(c.height));
   }
   head_ = next;
+  unsynced_ = !c.sync;
+  return Status::ok();
+}
+
+Status Store::sync() {
+  if (!unsynced_) return Status::ok();
+  if (failed_) return Status::error("store.failed", "an earlier write failed; reopen the store");
+  leveldb::WriteBatch empty;
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  leveldb::Status s = db_->Write(wo, &empty);
+  if (!s.ok()) {
+    failed_ = true;
+    return io_error(s, "syncing the blocks written unsynced");
+  }
+  unsynced_ = false;
   return Status::ok();
 }
 

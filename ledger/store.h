@@ -150,6 +150,15 @@ class Store {
     return commit_block(std::move(copy));
   }
 
+  // True after a commit written with sync = false, until a synced commit or
+  // sync(): the newest blocks may still be lost to a power cut.
+  bool unsynced() const { return unsynced_; }
+  // Makes every commit so far durable (an empty synced write); nothing to do
+  // when unsynced() is false. Call before writing anything elsewhere that
+  // speaks of those blocks (the node's consensus state). Errors: store.io
+  // (then, as after a failed commit, this Store refuses further commits).
+  Status sync();
+
   // Reads. Each returns store.not_found if absent and store.io on a read error.
   Result<std::string> block_json(uint64_t height) const;
   Result<std::string> block_json_by_id(const Hash32& block_id) const;
@@ -185,6 +194,7 @@ class Store {
   // Guarded by mu_.
   std::optional<StoreHead> head_;
   bool failed_ = false;  // a write failed: refuse further commits
+  bool unsynced_ = false;  // see unsynced()
 };
 
 }  // namespace imi::ledger

@@ -407,6 +407,13 @@ void Node::handle(consensus::Ready ready) {
 
 void Node::persist_durable() {
   if (!durable_pending_) return;
+  // Block sync writes runs of blocks unsynced; the consensus state may name
+  // a height past them (checkpoints, replayed votes), so they go to disk
+  // first, or a power cut would leave the state ahead of the ledger and the
+  // node unable to start.
+  if (store_->unsynced()) {
+    if (Status s = store_->sync(); !s) return fail(s);
+  }
   Status s = durable_file_.store(consensus::encode_durable(*durable_pending_));
   if (!s) return fail(s);
   durable_pending_.reset();

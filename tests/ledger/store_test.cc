@@ -323,6 +323,31 @@ TEST_CASE("unsynced commits (block sync) lose at most a whole tail; a synced one
   check_exactly(**s, 5, 6);
 }
 
+TEST_CASE("sync() makes unsynced commits survive a crash, and says when one is due") {
+  TempDir dir;
+  FaultInjectionEnv env;
+  {
+    auto s = Store::open(dir.path(), small_options(&env));
+    REQUIRE(s.is_ok());
+    REQUIRE((*s)->commit_block(make_commit(0)).is_ok());
+    CHECK(!(*s)->unsynced());
+    for (uint64_t h = 1; h <= 3; ++h) {
+      BlockCommit c = make_commit(h);
+      c.sync = false;
+      REQUIRE((*s)->commit_block(c).is_ok());
+      CHECK((*s)->unsynced());
+    }
+    REQUIRE((*s)->sync().is_ok());
+    CHECK(!(*s)->unsynced());
+    CHECK((*s)->sync().is_ok());  // nothing due: no write
+    env.crash_now();
+  }
+  REQUIRE(env.drop_unsynced_data(0).is_ok());
+  auto s = Store::open(dir.path(), small_options(&env));
+  REQUIRE(s.is_ok());
+  check_exactly(**s, 3, 4);
+}
+
 TEST_CASE("a crash at any write reopens at the last whole block") {
   constexpr int64_t kBlocks = 40;
   // Count the appends a clean run makes, then crash at points spread over it.
