@@ -3,8 +3,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
-#include <mutex>
-#include <vector>
 
 #include "api/http_session.h"
 #include "api/request_handler.h"
@@ -14,7 +12,7 @@ namespace imi::api {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-// Accept loop and the registry of live sessions (for stop()). Held by
+// Accept loop; the sessions it starts are listed in ctx_->sessions (for stop()). Held by
 // shared_ptr so pending accepts keep it alive after ~HttpServer.
 class HttpServerState : public std::enable_shared_from_this<HttpServerState> {
  public:
@@ -57,15 +55,7 @@ class HttpServerState : public std::enable_shared_from_this<HttpServerState> {
       boost::system::error_code ignored;
       self->acceptor_.close(ignored);
     });
-    std::vector<std::weak_ptr<HttpSession>> sessions;
-    {
-      std::lock_guard lock(mu_);
-      stopped_ = true;
-      sessions.swap(sessions_);
-    }
-    for (auto& weak : sessions) {
-      if (auto session = weak.lock()) session->close();
-    }
+    ctx_->sessions.close_all();
   }
 
   uint16_t port() const { return port_; }
@@ -88,17 +78,8 @@ class HttpServerState : public std::enable_shared_from_this<HttpServerState> {
     const bool over = ctx_->connections.fetch_add(1) >= ctx_->options.connections_max;
     if (over) ctx_->connections.fetch_sub(1);
     auto session = std::make_shared<HttpSession>(std::move(socket), ctx_, !over);
-    {
-      std::lock_guard lock(mu_);
-      if (stopped_) return;  // session closes its socket on destruction
-      // Forget sessions that are gone, so the registry stays as small as the
-      // number of open connections.
-      if (sessions_.size() >= 2 * registry_pruned_at_ + 64) {
-        std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
-        registry_pruned_at_ = sessions_.size();
-      }
-      sessions_.push_back(session);
-    }
+    // Stopped: the session closes its socket on destruction.
+    if (!ctx_->sessions.add(session)) return;
     if (over) {
       session->refuse(Problem::kTooManyConnections,
                       "the node serves at most " + std::to_string(ctx_->options.connections_max) +
@@ -112,11 +93,6 @@ class HttpServerState : public std::enable_shared_from_this<HttpServerState> {
   const std::shared_ptr<ApiContext> ctx_;
   tcp::acceptor acceptor_;  // used on its strand only
   uint16_t port_ = 0;       // set by start(), then constant
-
-  std::mutex mu_;
-  bool stopped_ = false;                              // guarded by mu_
-  std::vector<std::weak_ptr<HttpSession>> sessions_;  // guarded by mu_
-  size_t registry_pruned_at_ = 0;                     // guarded by mu_
 };
 
 HttpServer::HttpServer(asio::io_context& io, NodeApi& node, ServerOptions options)

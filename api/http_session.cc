@@ -7,6 +7,10 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "api/event_stream.h"
+#include "api/router.h"
 
 namespace imi::api {
 namespace {
@@ -159,7 +163,15 @@ void HttpSession::on_read(beast::error_code ec) {
     return;
   }
   request_done_ = std::chrono::steady_clock::now();
-  handle_request(ctx_, parser_->release(), client_ip_, stream_.get_executor(),
+  HttpRequest request = parser_->release();
+  // Kept for the handshake if the handler accepts the upgrade (a GET with
+  // no body: headers only).
+  if (boost::beast::websocket::is_upgrade(request)) {
+    upgrade_ = request;
+  } else {
+    upgrade_.reset();
+  }
+  handle_request(ctx_, std::move(request), client_ip_, stream_.get_executor(),
                  [self = shared_from_this()](HttpResponse res, std::string_view route) {
                    self->on_response(std::move(res), route);
                  });
@@ -176,8 +188,40 @@ void HttpSession::answer_error(Problem problem, std::string detail) {
 void HttpSession::on_response(HttpResponse res, std::string_view route) {
   if (closed_) return;
   route_ = route;
+  if (res.result() == http::status::switching_protocols && upgrade_) return start_events();
   const bool close_after = !res.keep_alive();
   write(std::move(res), close_after, false);
+}
+
+void HttpSession::start_events() {
+  if (ctx_->event_streams.fetch_add(1) >= ctx_->options.events_max) {
+    ctx_->event_streams.fetch_sub(1);
+    upgrade_.reset();
+    HttpResponse res = make_problem_response(
+        *ctx_, Problem::kTooManyConnections,
+        "the node serves at most " + std::to_string(ctx_->options.events_max) +
+            " event streams (api events_max); retry later, or follow GET /v1/blocks?wait_ms=",
+        {}, 11, 1);
+    res.keep_alive(false);
+    write(std::move(res), true, false);
+    return;
+  }
+  auto route = match_route(std::string_view(upgrade_->target().data(), upgrade_->target().size()));
+  ctx_->metrics.record_request(
+      route_, 101,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - request_done_).count());
+  // The connection, its slot and the stream count move to the EventStream;
+  // this session is over.
+  closed_ = true;
+  deadline_.cancel();
+  const bool counted = counted_;
+  counted_ = false;
+  auto events =
+      std::make_shared<EventStream>(std::move(stream_), ctx_, counted, route ? *route : Route{});
+  HttpRequest request = std::move(*upgrade_);
+  upgrade_.reset();
+  if (!ctx_->sessions.add(events)) return;  // the server stopped: dropping it closes it
+  events->start(std::move(request));
 }
 
 void HttpSession::write(HttpResponse res, bool close_after, bool linger) {

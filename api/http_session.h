@@ -28,15 +28,16 @@
 #include <string>
 
 #include "api/request_handler.h"
+#include "api/session_registry.h"
 
 namespace imi::api {
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession> {
  public:
   // `counted`: the connection holds one of connections_max slots, released
   // when the session is destroyed.
   HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<ApiContext> ctx, bool counted);
-  ~HttpSession();
+  ~HttpSession() override;
 
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
@@ -46,7 +47,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // Answers `problem` at once and closes (used when connections_max is hit).
   void refuse(Problem problem, std::string detail);
   // Closes the connection; safe from any thread.
-  void close();
+  void close() override;
 
  private:
   void do_read();
@@ -61,9 +62,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void shutdown(bool linger);
   void drain();
   void answer_error(Problem problem, std::string detail);
+  // The request handler accepted a GET /v1/events upgrade: the connection
+  // becomes an EventStream (api/event_stream.h), or gets a 503 problem when
+  // events_max streams are open.
+  void start_events();
 
   const std::shared_ptr<ApiContext> ctx_;
-  const bool counted_;
+  bool counted_;                 // holds a connection slot (moves to an EventStream on upgrade)
   const std::string client_ip_;  // before stream_: read from the socket before it moves
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
@@ -74,6 +79,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool timed_out_ = false;                  // the deadline cancelled that read
   std::shared_ptr<HttpResponse> response_;  // alive while being written
   std::string_view route_;                  // label of the response being written
+  std::optional<HttpRequest> upgrade_;      // the request, when it asks for a WebSocket
   std::chrono::steady_clock::time_point request_done_;
   std::array<char, 4096> drain_buffer_{};
   bool closed_ = false;

@@ -45,6 +45,14 @@ struct BlockPage {
   std::optional<uint64_t> next;
 };
 
+// One committed block as the event stream (GET /v1/events) sends it.
+struct BlockEvents {
+  // {"type":"block","height","id","time","txs":[{"id","position","from",
+  // "app","op","result":{"code","events"[,"message"]}}]} (api/openapi.yaml).
+  std::string json;
+  size_t matched = 0;  // transactions in `txs` (after the app filter)
+};
+
 class NodeApi {
  public:
   virtual ~NodeApi() = default;
@@ -75,6 +83,16 @@ class NodeApi {
   // empty page. The server stops waiting after W ms and ignores a later call.
   using HeightDone = std::function<void()>;
   virtual void watch_height(uint64_t height, HeightDone done) = 0;
+
+  // Height of the last committed block (GET /v1/events starts after it when
+  // the client names no `from`).
+  virtual uint64_t head_height() = 0;
+
+  // GET /v1/events: block `height` for the event stream, with each
+  // transaction's result; with `app` non-empty only that app's transactions
+  // (the block is still answered, `matched` 0). Above the chain height:
+  // "block.not_found".
+  virtual Result<BlockEvents> block_events(uint64_t height, std::string_view app) = 0;
 
   // GET /v1/txs/{id} (`id` already checked: 64 lowercase hex). The status
   // object: pending | committed (height, position, result, inclusion proof)

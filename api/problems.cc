@@ -9,7 +9,7 @@ namespace imi::api {
 namespace {
 
 // Indexed by Problem; the order must match the enum (checked in tests).
-constexpr std::array<ProblemInfo, 22> kProblems = {{
+constexpr std::array<ProblemInfo, 23> kProblems = {{
     {400, "bad-request", "Malformed HTTP request"},
     {400, "invalid-parameter", "Invalid path or query parameter"},
     {400, "malformed-json", "Body is not strict canonical-form JSON"},
@@ -32,8 +32,9 @@ constexpr std::array<ProblemInfo, 22> kProblems = {{
     {503, "mempool-full", "Mempool is full"},
     {503, "not-ready", "Node is not ready"},
     {503, "too-many-connections", "Too many connections"},
+    {426, "upgrade-required", "This resource is a WebSocket"},
 }};
-static_assert(kProblems.size() == static_cast<size_t>(Problem::kTooManyConnections) + 1);
+static_assert(kProblems.size() == static_cast<size_t>(Problem::kUpgradeRequired) + 1);
 
 // Status codes with a problem of their own. Codes not listed fall back by
 // prefix (kPrefixes), then to kInternal (e.g. "node.io", "state.storage":

@@ -39,7 +39,8 @@ enum class Problem {
   kInternal,              // 500 a Status code this table does not know
   kMempoolFull,           // 503
   kNotReady,              // 503 node syncing, stopping or not answering
-  kTooManyConnections,    // 503 connections_max reached
+  kTooManyConnections,    // 503 connections_max (or events_max) reached
+  kUpgradeRequired,       // 426 GET /v1/events without a WebSocket upgrade
 };
 
 struct ProblemInfo {

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
 #include <utility>
 
@@ -180,6 +181,22 @@ void Exchange::dispatch(const Route& route) {
     case RouteId::kListEvidence:
       reply_reply(node.list_evidence(route.height, route.limit));
       return;
+    case RouteId::kEvents: {
+      if (!boost::beast::websocket::is_upgrade(request_)) {
+        HttpResponse res = make_problem_response(
+            *ctx_, Problem::kUpgradeRequired,
+            "GET /v1/events is a WebSocket: connect with a WebSocket client to "
+            "ws://<node>/v1/events[?from=H&app=A], or follow GET /v1/blocks?from=H&wait_ms=30000",
+            {}, request_.version());
+        res.set(http::field::upgrade, "websocket");
+        finish(std::move(res));
+        return;
+      }
+      // The session turns the connection into an EventStream (it keeps the
+      // request for the handshake); this status only tells it to.
+      finish(HttpResponse(http::status::switching_protocols, request_.version()));
+      return;
+    }
     case RouteId::kGetTx:
       reply_reply(node.get_tx(route.tx_id));
       return;

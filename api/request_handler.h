@@ -18,6 +18,7 @@
 #include "api/rate_limiter.h"
 #include "api/server_metrics.h"
 #include "api/server_options.h"
+#include "api/session_registry.h"
 
 namespace imi::api {
 
@@ -37,7 +38,9 @@ struct ApiContext {
   NodeApi& node;
   RateLimiter limiter;
   ServerMetrics metrics;
-  std::atomic<size_t> connections{0};  // open connections holding a slot
+  std::atomic<size_t> connections{0};    // open connections holding a slot
+  std::atomic<size_t> event_streams{0};  // open GET /v1/events streams
+  SessionRegistry sessions;              // closed by HttpServer::stop()
 };
 
 // A problem+json response (counted in the rejection metric). `retry_after_s`

@@ -120,6 +120,28 @@ Status parse_page(const std::vector<QueryParam>& params, Route& r, bool may_wait
   return Status::ok();
 }
 
+// GET /v1/events?from=H&app=A: both optional.
+Result<Route> match_events(const std::vector<QueryParam>& params) {
+  Route r;
+  r.id = RouteId::kEvents;
+  for (const QueryParam& p : params) {
+    if (p.name == "from") {
+      auto h = parse_height(p.value);
+      if (!h) return invalid("from must be decimal, no leading zeros, ≤ 2^53−1");
+      r.height = *h;
+      r.has_from = true;
+    } else if (p.name == "app") {
+      if (!is_valid_app(p.value)) {
+        return invalid("app must be 1 to 32 characters of a-z, 0-9 and _, starting with a letter");
+      }
+      r.app = p.value;
+    } else {
+      return unknown_param(p.name, "from and app");
+    }
+  }
+  return r;
+}
+
 Result<Route> match_blocks(std::string_view rest, const std::vector<QueryParam>& params) {
   Route r;
   if (rest.empty()) {
@@ -248,6 +270,7 @@ Result<Route> match_route(std::string_view target) {
     IMI_RETURN_IF_ERROR(parse_page(*params, r));
     return r;
   }
+  if (path == "/v1/events") return match_events(*params);
   if (path == "/v1/presentations/verify") {
     IMI_RETURN_IF_ERROR(no_params(*params));
     r.id = RouteId::kVerifyPresentation;
@@ -284,6 +307,8 @@ std::string_view route_label(RouteId id) {
       return "get_did";
     case RouteId::kListEvidence:
       return "list_evidence";
+    case RouteId::kEvents:
+      return "events";
     case RouteId::kVerifyPresentation:
       return "verify_presentation";
     case RouteId::kStatus:

@@ -20,6 +20,7 @@ enum class RouteId {
   kGetState,            // GET  /v1/state/{app}/{key}
   kGetDid,              // GET  /v1/dids/{did}
   kListEvidence,        // GET  /v1/evidence[?from=&limit=]
+  kEvents,              // GET  /v1/events[?from=&app=] (WebSocket)
   kVerifyPresentation,  // POST /v1/presentations/verify
   kStatus,              // GET  /v1/status
   kHealthz,             // GET  /healthz
@@ -38,11 +39,12 @@ struct Route {
   std::string tx_id;    // kGetTx: 64 lowercase hex
   uint64_t height = 0;  // kGetBlock; kListBlocks, kListEvidence: `from` (default 0)
   uint32_t limit = kBlocksLimitDefault;  // kListBlocks, kListEvidence: 1..100
-  std::string app;                       // kGetState: [a-z][a-z0-9_]{0,31}
+  std::string app;                       // kGetState, kEvents (filter): [a-z][a-z0-9_]{0,31}
   std::string key;                       // kGetState: percent-decoded, valid UTF-8, 1..1024 bytes
   std::string did;                       // kGetDid: percent-decoded, identity::is_valid_did
   bool wait_commit = false;              // kSubmitTx: ?wait=commit
   uint32_t wait_ms = 0;                  // kListBlocks: ?wait_ms= (0..kBlocksWaitMsMax)
+  bool has_from = false;                 // kEvents: ?from= given (else: the next block)
 };
 
 // Matches an origin-form request target ("/v1/blocks/7?x=y") to a route.

@@ -39,6 +39,21 @@ void ServerMetrics::connection_closed() {
   --connections_open_;
 }
 
+void ServerMetrics::event_stream_opened() {
+  std::lock_guard lock(mu_);
+  ++event_streams_open_;
+}
+
+void ServerMetrics::event_stream_closed() {
+  std::lock_guard lock(mu_);
+  --event_streams_open_;
+}
+
+void ServerMetrics::event_sent() {
+  std::lock_guard lock(mu_);
+  ++events_sent_;
+}
+
 std::string ServerMetrics::render() const {
   std::lock_guard lock(mu_);
   std::string out;
@@ -71,6 +86,12 @@ std::string ServerMetrics::render() const {
   out += "# HELP imi_api_connections_total HTTP connections accepted.\n";
   out += "# TYPE imi_api_connections_total counter\n";
   out += "imi_api_connections_total " + std::to_string(connections_total_) + "\n";
+  out += "# HELP imi_api_event_streams_open Open GET /v1/events WebSocket streams.\n";
+  out += "# TYPE imi_api_event_streams_open gauge\n";
+  out += "imi_api_event_streams_open " + std::to_string(event_streams_open_) + "\n";
+  out += "# HELP imi_api_events_sent_total Block messages sent on event streams.\n";
+  out += "# TYPE imi_api_events_sent_total counter\n";
+  out += "imi_api_events_sent_total " + std::to_string(events_sent_) + "\n";
   return out;
 }
 

@@ -1,6 +1,6 @@
 // The HTTP server's own metrics, appended to the node's on GET /metrics:
 // requests by route and status, problems answered by type, a latency
-// histogram and open connections. Thread-safe (one mutex).
+// histogram, open connections and event streams. Thread-safe (one mutex).
 #pragma once
 
 #include <array>
@@ -27,6 +27,10 @@ class ServerMetrics {
   void record_rejected(std::string_view reason);
   void connection_opened();
   void connection_closed();
+  // GET /v1/events: a stream opened or closed, one block message sent.
+  void event_stream_opened();
+  void event_stream_closed();
+  void event_sent();
 
   // Prometheus text exposition format (version 0.0.4).
   std::string render() const;
@@ -41,6 +45,8 @@ class ServerMetrics {
   uint64_t latency_count_ = 0;
   int64_t connections_open_ = 0;
   uint64_t connections_total_ = 0;
+  int64_t event_streams_open_ = 0;
+  uint64_t events_sent_ = 0;
 };
 
 }  // namespace imi::api

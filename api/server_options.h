@@ -32,6 +32,13 @@ struct ServerOptions {
   uint32_t linger_ms = 500;
   // Open connections; one more gets a 503 problem and is closed.
   size_t connections_max = 1024;
+  // GET /v1/events: WebSocket event streams open at once (each also holds one
+  // of connections_max); one more gets a 503 problem instead of the upgrade.
+  size_t events_max = 256;
+  // An event stream pings a quiet client after half this time and closes
+  // the stream when nothing (not even a pong) came back for all of it; this
+  // also ends a stream whose client stopped reading.
+  uint32_t events_idle_timeout_ms = 60'000;
 
   // Per-client rate limit: a token bucket per remote IP address refilled at
   // requests_per_second up to burst tokens; each request takes one token.

@@ -161,8 +161,7 @@ void Engine::maybe_decide() {
     // refused (a Byzantine primary can send one replica other bytes under the
     // block id the rest certify): fetch the block with its certificate. The
     // payload held here is never committed.
-    if (payload == payloads_.end() ||
-        (verdict != verdicts_.end() && !verdict->second.valid)) {
+    if (payload == payloads_.end() || (verdict != verdicts_.end() && !verdict->second.valid)) {
       auto sigs = collect(view, Phase::kCommit, block);
       ready_.sync = SyncHint{sigs.front().validator, height_};
       continue;

@@ -193,7 +193,7 @@ class Store {
   mutable std::mutex mu_;
   // Guarded by mu_.
   std::optional<StoreHead> head_;
-  bool failed_ = false;  // a write failed: refuse further commits
+  bool failed_ = false;    // a write failed: refuse further commits
   bool unsynced_ = false;  // see unsynced()
 };
 

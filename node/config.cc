@@ -116,6 +116,14 @@ const std::vector<Key>& keys() {
                    &NodeConfig::api, &api::ServerOptions::request_timeout_ms, 100, 600000),
       sub_uint_key("api", "connections_max", "Open connections at once (more: 503).",
                    &NodeConfig::api, &api::ServerOptions::connections_max, 1, 1000000),
+      sub_uint_key("api", "events_max",
+                   "Open GET /v1/events WebSocket streams at once (more: 503); each also "
+                   "holds one of connections_max.",
+                   &NodeConfig::api, &api::ServerOptions::events_max, 1, 1000000),
+      sub_uint_key("api", "events_idle_timeout_ms",
+                   "An event stream pings a quiet client after half this time and closes "
+                   "when nothing came back for all of it.",
+                   &NodeConfig::api, &api::ServerOptions::events_idle_timeout_ms, 1000, 3600000),
       Key{"api", "requests_per_second",
           "Per-client (IP address) rate limit, requests per second; 0 disables it.",
           [](const NodeConfig& c) {

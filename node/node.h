@@ -109,6 +109,8 @@ class Node : public api::NodeApi {
   api::JsonReply get_tx(std::string_view id) override;
   api::JsonReply get_block(uint64_t height) override;
   Result<api::BlockPage> list_blocks(uint64_t from, uint32_t limit) override;
+  uint64_t head_height() override;
+  Result<api::BlockEvents> block_events(uint64_t height, std::string_view app) override;
   api::JsonReply get_state(std::string_view app, std::string_view key) override;
   api::JsonReply get_did(std::string_view did) override;
   api::JsonReply list_evidence(uint64_t from, uint32_t limit) override;

@@ -218,6 +218,37 @@ Result<api::BlockPage> Node::list_blocks(uint64_t from, uint32_t limit) {
   return page;
 }
 
+uint64_t Node::head_height() { return head().height; }
+
+Result<api::BlockEvents> Node::block_events(uint64_t height, std::string_view app) {
+  const uint64_t top = head().height;
+  if (height > top)
+    return Status::error("block.not_found", "no block at height " + std::to_string(height) +
+                                                "; the chain height is " + std::to_string(top));
+  auto json = store_->block_json(height);
+  if (!json) return json.status();
+  auto block = ledger::Block::decode(*json, limits_);
+  if (!block) return block.status();
+  const ledger::BlockHeader& h = block->header();
+  api::BlockEvents ev;
+  std::string& out = ev.json;
+  out = "{\"type\":\"block\",\"height\":" + std::to_string(height) + ",\"id\":\"" +
+        to_hex(block->id()) + "\",\"time\":" + std::to_string(h.time_ms) + ",\"txs\":[";
+  const auto& txs = block->txs();
+  for (uint32_t i = 0; i < txs.size(); ++i) {
+    const ledger::Transaction& tx = txs[i];
+    if (!app.empty() && tx.app() != app) continue;
+    auto result = store_->result_json(height, i);
+    if (!result) return result.status();
+    if (ev.matched++ > 0) out += ",";
+    out += "{\"id\":\"" + tx.id_hex() + "\",\"position\":" + std::to_string(i) +
+           ",\"from\":" + api::json_quote(tx.from()) + ",\"app\":" + api::json_quote(tx.app()) +
+           ",\"op\":" + api::json_quote(tx.op()) + ",\"result\":" + *result + "}";
+  }
+  out += "]}";
+  return ev;
+}
+
 api::JsonReply Node::get_state(std::string_view app, std::string_view key) {
   if (app != "account" && executor_app(std::string(app)) == nullptr)
     return Status::error("state.unknown_app",

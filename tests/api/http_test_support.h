@@ -106,6 +106,39 @@ class FakeNode : public NodeApi {
     return true;
   }
 
+  uint64_t head_height() override { return chain_height.load(); }
+
+  // Block h holds one "anchor" transaction, and one "vote" transaction when
+  // h is even; its id is "b<h>". Heights in `broken_blocks` fail to read.
+  Result<BlockEvents> block_events(uint64_t height, std::string_view app) override {
+    if (height > chain_height) return Status::error("block.not_found", "no block at that height");
+    {
+      std::lock_guard lock(mu_);
+      ++block_events_calls_;
+      for (uint64_t b : broken_blocks)
+        if (b == height) return Status::error("store.corrupt", "block unreadable");
+    }
+    BlockEvents ev;
+    ev.json = R"({"type":"block","height":)" + std::to_string(height) + R"(,"txs":[)";
+    for (std::string_view a : {std::string_view("anchor"), std::string_view("vote")}) {
+      if (a == "vote" && height % 2 != 0) continue;
+      if (!app.empty() && app != a) continue;
+      if (ev.matched++ > 0) ev.json += ",";
+      ev.json += R"({"app":")" + std::string(a) + R"("})";
+    }
+    ev.json += "]}";
+    return ev;
+  }
+  std::vector<uint64_t> broken_blocks;  // set before the stream reaches them
+  size_t block_events_calls() {
+    std::lock_guard lock(mu_);
+    return block_events_calls_;
+  }
+  size_t height_watchers() {
+    std::lock_guard lock(mu_);
+    return height_watchers_.size();
+  }
+
   JsonReply get_tx(std::string_view id) override {
     if (id == std::string(64, 'a'))
       return std::string(R"({"id":")" + std::string(id) + R"(","status":"pending"})");
@@ -213,6 +246,7 @@ class FakeNode : public NodeApi {
 
  private:
   std::pair<uint64_t, uint32_t> last_evidence_page_{};  // guarded by mu_
+  size_t block_events_calls_ = 0;                       // guarded by mu_
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::string> submitted_;
@@ -238,6 +272,7 @@ class TestServer {
     thread_.join();
   }
   uint16_t port() const { return server_.port(); }
+  void stop() { server_.stop(); }
 
   FakeNode node;
 

@@ -329,7 +329,8 @@ TEST_CASE("bad input is dropped and counted by reason, never fatal") {
   CHECK(decode(ev.evidence[0].second).value() == Message(conflict));
 }
 
-TEST_CASE("a block certified by others but refused here is fetched, never committed from its bad bytes") {
+TEST_CASE(
+    "a block certified by others but refused here is fetched, never committed from its bad bytes") {
   // A Byzantine primary sends this replica other bytes under the block id it
   // sends the rest; the rest prepare and commit it.
   Committee c(4);

@@ -146,6 +146,55 @@ def test_commit_and_proofs():
         node.cleanup()
 
 
+def test_events():
+    """GET /v1/events on a real node: each block with its transactions'
+    results, equal to what the REST reads say, and new blocks as they commit."""
+    node = imilib.Node(IMID, config={"requests_per_second": 0}).start()
+    try:
+        chain = node.get_json("/v1/status")["chain"]
+        key = imilib.Key()
+        first = make_tx(key, chain, 0)
+        code, _, body = node.submit(first, wait=True)
+        assert code == 200 and body["status"] == "committed", (code, body)
+        height = body["height"]
+        ws = imilib.WebSocket(node.port, "/v1/events?from=%d" % height)
+        assert ws.accepted, ws.status
+        ev = json.loads(ws.recv())
+        block = node.get_json("/v1/blocks/%d" % height)
+        assert ev["type"] == "block" and ev["height"] == height and ev["id"] == block["id"]
+        assert ev["time"] == block["header"]["time"]
+        assert [t["id"] for t in ev["txs"]] == [tx_id(t) for t in block["txs"]]
+        mine = ev["txs"][body["position"]]
+        assert mine["id"] == tx_id(first) and mine["from"] == key.did
+        assert mine["app"] == "anchor" and mine["op"] == "anchor"
+        assert mine["result"] == body["result"], (mine, body)
+        # A transaction sent now arrives on the stream when its block commits.
+        second = make_tx(key, chain, 1)
+        code, _, sent = node.submit(second)
+        assert code == 202, (code, sent)
+        seen = None
+        while seen is None:
+            ev = json.loads(ws.recv())
+            for t in ev["txs"]:
+                if t["id"] == tx_id(second):
+                    seen = (ev, t)
+        assert seen[1]["result"]["code"] == 0
+        got = node.get_json("/v1/txs/" + tx_id(second))
+        assert got["status"] == "committed" and got["height"] == seen[0]["height"]
+        # The stream takes no messages: a text frame closes it with 1008.
+        ws.send(0x1, b"subscribe")
+        while ws.recv() is not None:
+            pass
+        assert ws.close_code == 1008, ws.close_code
+        ws.sock.close()
+        # Without an upgrade: 426.
+        code, ctype, raw = node.request("GET", "/v1/events")
+        assert code == 426 and ctype == "application/problem+json", (code, raw)
+        assert node.terminate() == 0
+    finally:
+        node.cleanup()
+
+
 def run_cli(node, *args, env=None):
     e = dict(os.environ, IMI_KEY_PASSWORD="cli-password", IMI_NODE=node.url)
     e.update(env or {})
@@ -234,4 +283,5 @@ def test_cli():
 
 
 if __name__ == "__main__":
-    imilib.run_tests([("commit_and_proofs", test_commit_and_proofs), ("cli", test_cli)])
+    imilib.run_tests([("commit_and_proofs", test_commit_and_proofs), ("events", test_events),
+                      ("cli", test_cli)])

@@ -296,6 +296,81 @@ def verify_certificate(cert, chain, height, block_id_hex, validators):
     return True
 
 
+class WebSocket:
+    """A minimal RFC 6455 client for GET /v1/events (the standard library has
+    none): the handshake, unmasked server frames in, masked frames out."""
+
+    def __init__(self, port, path, timeout=10):
+        import base64
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n" % (path, key)).encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed during the handshake: %r" % self.buf)
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        self.status = int(head.split(b" ", 2)[1])
+        accept = base64.b64encode(hashlib.sha1(
+            (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+        self.accepted = self.status == 101 and accept.encode() in head
+        self.close_code = None
+
+    def _read(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection closed")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def send(self, opcode, payload=b""):
+        mask = os.urandom(4)
+        n = len(payload)
+        head = bytes([0x80 | opcode])
+        if n < 126:
+            head += bytes([0x80 | n])
+        else:
+            head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def recv(self):
+        """The next text message (str), or None once the server closed."""
+        message = b""
+        while True:
+            b0, b1 = self._read(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = int.from_bytes(self._read(2), "big")
+            elif n == 127:
+                n = int.from_bytes(self._read(8), "big")
+            payload = self._read(n)
+            opcode = b0 & 0x0F
+            if opcode == 0x8:
+                self.close_code = int.from_bytes(payload[:2], "big") if n >= 2 else None
+                return None
+            if opcode == 0x9:
+                self.send(0xA, payload)  # pong
+                continue
+            if opcode == 0xA:
+                continue
+            message += payload
+            if b0 & 0x80:
+                return message.decode()
+
+    def close(self):
+        try:
+            self.send(0x8, (1000).to_bytes(2, "big"))
+        except OSError:
+            pass
+        self.sock.close()
+
+
 def run_tests(tests):
     """Runs each (name, function) and exits nonzero if any failed."""
     import sys
