@@ -12,7 +12,7 @@ uint64_t Mempool::commit_epoch() const {
 }
 
 Result<AddResult> Mempool::add(const ledger::Transaction& tx, uint64_t committed_next_nonce,
-                               uint64_t epoch) {
+                               uint64_t epoch, NonceOrder order) {
   std::lock_guard lock(mu_);
   if (by_id_.count(tx.id()) != 0) return AddResult::kDuplicate;
   if (tx.canonical().size() > opts_.tx_bytes_max) {
@@ -41,6 +41,18 @@ Result<AddResult> Mempool::add(const ledger::Transaction& tx, uint64_t committed
                                              tx.from() + " is too far ahead of the next nonce " +
                                              std::to_string(base) +
                                              "; send the missing ones first");
+  }
+  if (order == NonceOrder::kNext) {
+    uint64_t next = base;
+    if (it != senders_.end() && !it->second.txs.empty())
+      next = std::max(next, it->second.txs.rbegin()->first + 1);
+    if (tx.nonce() > next) {
+      return Status::error("tx.nonce_gap", "nonce " + std::to_string(tx.nonce()) + " of " +
+                                               tx.from() + " skips ahead: the next nonce is " +
+                                               std::to_string(next) +
+                                               "; a sender's transactions are admitted in nonce "
+                                               "order, send the missing ones first");
+    }
   }
   if (it != senders_.end()) {
     auto same = it->second.txs.find(tx.nonce());

@@ -8,7 +8,11 @@
 //   - one transaction per (sender, nonce) (DESIGN "sender rule"): another
 //     transaction with a pending nonce is tx.nonce_used;
 //   - nonce below the sender's next committed nonce: tx.nonce_used; more than
-//     sender_txs_max ahead of it: tx.nonce_gap;
+//     sender_txs_max ahead of it: tx.nonce_gap; with NonceOrder::kNext (what
+//     the node admits with) also any nonce past the sender's next one, i.e.
+//     past the committed one and those pending: tx.nonce_gap. Otherwise
+//     anyone could park transactions that never become ready (nonces 1..n
+//     of a fresh key) until the pool is full for everybody;
 //   - caps: mempool.sender_full (sender_txs_max pending for one sender),
 //     mempool.full (txs_max or bytes_max reached). Both say to retry later.
 //
@@ -60,6 +64,12 @@ struct MempoolOptions {
 
 enum class AddResult { kAdded, kDuplicate };
 
+// Which nonces add() takes ahead of a sender's next committed one.
+enum class NonceOrder {
+  kNext,    // only the sender's next: committed, or one past the last pending
+  kWindow,  // any within sender_txs_max (gaps wait; tests of gap handling)
+};
+
 struct Rejection {
   std::string code;
   std::string message;
@@ -75,10 +85,11 @@ class Mempool : public ledger::KnownTxs {
   // commit_epoch() returned `epoch`. If a block committed since, that nonce
   // may be stale: mempool.stale, read it again and retry.
   Result<AddResult> add(const ledger::Transaction& tx, uint64_t committed_next_nonce,
-                        uint64_t epoch);
+                        uint64_t epoch, NonceOrder order = NonceOrder::kWindow);
   // Same, for a caller that holds committed state still (tests).
-  Result<AddResult> add(const ledger::Transaction& tx, uint64_t committed_next_nonce) {
-    return add(tx, committed_next_nonce, commit_epoch());
+  Result<AddResult> add(const ledger::Transaction& tx, uint64_t committed_next_nonce,
+                        NonceOrder order = NonceOrder::kWindow) {
+    return add(tx, committed_next_nonce, commit_epoch(), order);
   }
   // Counts on_commit() calls.
   uint64_t commit_epoch() const;

@@ -42,6 +42,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <deque>
 #include <functional>
@@ -184,7 +185,11 @@ class Node : public api::NodeApi {
   // already queued there (consensus messages must not wait behind a burst of
   // submissions). The next pool job to start runs it, and admission runs
   // queued urgent work between transactions.
-  void post_urgent(std::function<void()> work);
+  // At most kUrgentQueuedMax wait; past that `work` is dropped and this
+  // answers false (a peer flooding consensus messages must not grow memory;
+  // honest peers send again on their rebroadcast timer).
+  bool post_urgent(std::function<void()> work);
+  static constexpr size_t kUrgentQueuedMax = 10'000;
   // Verify pool: runs the urgent work queued so far.
   void run_urgent();
 
@@ -351,6 +356,17 @@ class Node : public api::NodeApi {
   boost::asio::io_context api_io_;
   std::unique_ptr<api::HttpServer> server_;
   std::unique_ptr<boost::asio::thread_pool> verify_pool_;
+  // Peers' gossip frames: one strand per peer over the verify pool, so each
+  // peer's frames are admitted in the order it sent them (admission takes a
+  // sender's next nonce only); loop thread. At most kPeerTxsQueuedMax of
+  // their transactions wait; a frame past that is dropped (p2p.verify_busy):
+  // its transactions come again with re-gossip or in a block.
+  boost::asio::strand<boost::asio::thread_pool::executor_type>& gossip_strand(
+      const identity::PublicKey& peer);
+  std::map<identity::PublicKey, boost::asio::strand<boost::asio::thread_pool::executor_type>>
+      gossip_strands_;
+  std::atomic<size_t> peer_txs_queued_{0};
+  static constexpr size_t kPeerTxsQueuedMax = 100'000;
   std::unique_ptr<boost::asio::thread_pool> serve_pool_;  // one thread: imid-serve
   std::atomic<int> serve_queued_{0};
   std::vector<std::thread> api_threads_;

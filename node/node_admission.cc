@@ -65,12 +65,14 @@ void Node::request_cut() {
   });
 }
 
-void Node::post_urgent(std::function<void()> work) {
+bool Node::post_urgent(std::function<void()> work) {
   {
     std::lock_guard lock(urgent_mu_);
+    if (urgent_.size() >= kUrgentQueuedMax) return false;
     urgent_.push_back(std::move(work));
   }
   asio::post(*verify_pool_, [this] { run_urgent(); });
+  return true;
 }
 
 void Node::run_urgent() {
@@ -172,7 +174,7 @@ bool Node::admit(const ledger::Transaction& tx, SubmitDone& done, bool from_peer
       return fail_tx(Status::error("tx.unknown_op", checked->message));
     if (checked->code == ledger::kCodeBadArgs)
       return fail_tx(Status::error("tx.bad_args", checked->message));
-    auto added = mempool_.add(tx, *base, epoch);
+    auto added = mempool_.add(tx, *base, epoch, NonceOrder::kNext);
     if (!added) {
       if (added.status().code() == "mempool.stale") return false;
       // A resubmission whose nonce its own commit just used: same id.

@@ -221,10 +221,17 @@ void Node::on_frame(const identity::PublicKey& from, Bytes bytes) {
     check_consensus_message(std::move(c->wire));
   } else if (auto* t = std::get_if<TxsFrame>(&*frame)) {
     if (observer_ || stopping_ || !started_) return;
-    asio::post(*verify_pool_, [this, txs = std::move(t->txs)]() mutable {
+    const size_t n = t->txs.size();
+    if (peer_txs_queued_.load() + n > kPeerTxsQueuedMax) {
+      metrics_.peer_dropped("p2p.verify_busy");
+      return;
+    }
+    peer_txs_queued_ += n;
+    asio::post(gossip_strand(from), [this, n, txs = std::move(t->txs)]() mutable {
       for (auto& tx : txs)
         verify_and_admit(
             std::move(tx), [](Result<api::TxAdmission>) {}, true);
+      peer_txs_queued_ -= n;
     });
   } else if (auto* tip = std::get_if<TipFrame>(&*frame)) {
     sync_.on_tip(from, tip->height, now_ms());
@@ -236,8 +243,16 @@ void Node::on_frame(const identity::PublicKey& from, Bytes bytes) {
   }
 }
 
+boost::asio::strand<boost::asio::thread_pool::executor_type>& Node::gossip_strand(
+    const identity::PublicKey& peer) {
+  auto it = gossip_strands_.find(peer);
+  if (it == gossip_strands_.end())
+    it = gossip_strands_.emplace(peer, asio::make_strand(verify_pool_->get_executor())).first;
+  return it->second;
+}
+
 void Node::check_consensus_message(Bytes wire) {
-  post_urgent([this, wire = std::move(wire)]() mutable {
+  const bool queued = post_urgent([this, wire = std::move(wire)]() mutable {
     auto m = consensus::decode(wire, consensus_limits_);
     if (m) {
       // Against the set in force at the next height, which nearly every
@@ -255,6 +270,7 @@ void Node::check_consensus_message(Bytes wire) {
       handle(m ? engine_->on_message(*m) : engine_->on_message(wire));
     });
   });
+  if (!queued) metrics_.peer_dropped("p2p.verify_busy");
 }
 
 void Node::serve_blocks(const identity::PublicKey& peer, uint64_t from, uint32_t count) {

@@ -76,6 +76,35 @@ TEST_CASE("nonce rules: used, too far ahead, one transaction per nonce") {
   CHECK(other.status().message().find("pending") != std::string::npos);
 }
 
+TEST_CASE("in nonce order (the node's admission): only a sender's next nonce, so none can park") {
+  Mempool m(small());  // 8 in total
+  // Fresh keys cannot park nonces that never become ready (nonce 0 first).
+  for (uint8_t s = 2; s < 12; ++s) {
+    auto r = m.add(tx(key(s), 1), 0, NonceOrder::kNext);
+    CHECK(r.status().code() == "tx.nonce_gap");
+    CHECK(r.status().message().find("next nonce is 0") != std::string::npos);
+  }
+  CHECK(m.size() == 0);
+  auto a = key(1);
+  REQUIRE(m.add(tx(a, 0), 0, NonceOrder::kNext));
+  CHECK(m.add(tx(a, 2), 0, NonceOrder::kNext).status().code() == "tx.nonce_gap");
+  REQUIRE(m.add(tx(a, 1), 0, NonceOrder::kNext));
+  REQUIRE(m.add(tx(a, 2), 0, NonceOrder::kNext));
+  // In flight they still count as pending: the next is 3, also after a commit.
+  auto batch = m.take_batch(10, 1 << 20);
+  REQUIRE(batch.size() == 3);
+  REQUIRE(m.add(tx(a, 3), 0, NonceOrder::kNext));
+  (void)m.on_commit(batch);
+  CHECK(m.add(tx(a, 5), 0, NonceOrder::kNext).status().code() == "tx.nonce_gap");
+  REQUIRE(m.add(tx(a, 4), 0, NonceOrder::kNext));
+  // A sender whose transactions all committed continues from its next nonce.
+  auto b = key(20);
+  REQUIRE(m.add(tx(b, 0), 0, NonceOrder::kNext));
+  (void)m.on_commit(m.take_batch(10, 1 << 20));
+  CHECK(m.add(tx(b, 2), 0, NonceOrder::kNext).status().code() == "tx.nonce_gap");
+  REQUIRE(m.add(tx(b, 1), 0, NonceOrder::kNext));
+}
+
 TEST_CASE("caps: per sender and in total, with a clear mempool-full error") {
   Mempool m(small());
   auto a = key(1);
