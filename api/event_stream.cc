@@ -137,7 +137,7 @@ void EventStream::wait_for_block() {
   }
   // The node keeps only a weak_ptr: a stream that ends while it waits is
   // freed at once, and the late call does nothing.
-  ctx_->node.watch_height(next_, [weak = weak_from_this()] {
+  ctx_->node.watch_height(next_, weak_from_this(), [weak = weak_from_this()] {
     auto self = weak.lock();
     if (!self) return;
     asio::post(self->ws_.get_executor(), [self] {

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,14 +68,21 @@ class NodeApi {
   using SubmitDone = std::function<void(Result<TxAdmission>)>;
   virtual void submit_tx(std::string body, SubmitDone done) = 0;
 
+  // Who waits: a watcher whose owner expired (the request is over) may be
+  // forgotten by the node without being called, so that requests that ended
+  // never use up the node's room for watchers.
+  using Owner = std::weak_ptr<const void>;
+
   // For POST /v1/txs?wait=commit, called after submit_tx admitted `id`.
   // Calls `done` once the transaction is final (committed or rejected) with
   // the same body GET /v1/txs/{id} would return, or with an error. If it is
-  // already final when this is called, `done` may run at once. The server
-  // stops waiting after wait_commit_timeout_ms and ignores a later call, so
-  // the node may keep the watcher until the transaction leaves the mempool.
+  // already final when this is called, `done` may run at once. When too many
+  // wait (or the node is stopping), `done` runs at once with
+  // "node.watchers_full": the server answers as if the wait ran out. The
+  // server stops waiting after wait_commit_timeout_ms and ignores a later
+  // call.
   using TxDone = std::function<void(JsonReply)>;
-  virtual void watch_tx(std::string id, TxDone done) = 0;
+  virtual void watch_tx(std::string id, Owner owner, TxDone done) = 0;
 
   // For GET /v1/blocks?from=H&wait_ms=W when block H does not exist yet.
   // Calls `done` once the chain's height is at least `height` (at once if it
@@ -82,7 +90,7 @@ class NodeApi {
   // stopping, or when too many requests wait); the server then answers an
   // empty page. The server stops waiting after W ms and ignores a later call.
   using HeightDone = std::function<void()>;
-  virtual void watch_height(uint64_t height, HeightDone done) = 0;
+  virtual void watch_height(uint64_t height, Owner owner, HeightDone done) = 0;
 
   // Height of the last committed block (GET /v1/events starts after it when
   // the client names no `from`).

@@ -246,7 +246,7 @@ void Exchange::list_blocks(uint64_t from, uint32_t limit, uint32_t wait_ms) {
   list_limit_ = limit;
   phase_ = Phase::kWaitingBlocks;
   arm_timer(wait_ms);
-  ctx_->node.watch_height(from, [weak = weak_from_this()] {
+  ctx_->node.watch_height(from, weak_from_this(), [weak = weak_from_this()] {
     auto self = weak.lock();
     if (!self) return;
     asio::post(self->executor_, [self] { self->on_height(); });
@@ -306,7 +306,7 @@ void Exchange::on_admitted(Result<TxAdmission> admission) {
   phase_ = Phase::kWaitingCommit;
   timer_.cancel();
   arm_timer(ctx_->options.wait_commit_timeout_ms);
-  ctx_->node.watch_tx(tx_id_, [weak = weak_from_this()](JsonReply reply) {
+  ctx_->node.watch_tx(tx_id_, weak_from_this(), [weak = weak_from_this()](JsonReply reply) {
     auto self = weak.lock();
     if (!self) return;
     asio::post(self->executor_,
@@ -316,6 +316,8 @@ void Exchange::on_admitted(Result<TxAdmission> admission) {
 
 void Exchange::on_final(JsonReply reply) {
   if (phase_ != Phase::kWaitingCommit) return;
+  // The node cannot wait for it now: as if the wait ran out (202 pending).
+  if (!reply && reply.status().code() == "node.watchers_full") return on_timeout();
   reply_reply(reply);
 }
 

@@ -595,7 +595,7 @@ Status Node::commit_executed(std::shared_ptr<const ledger::Block> block,
     std::lock_guard lock(watch_mu_);
     auto end = height_watchers_.upper_bound(height);
     for (auto it = height_watchers_.begin(); it != end; ++it)
-      reached.push_back(std::move(it->second));
+      reached.push_back(std::move(it->second.done));
     height_watchers_.erase(height_watchers_.begin(), end);
   }
   for (auto& done : reached) done();

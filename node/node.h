@@ -105,8 +105,8 @@ class Node : public api::NodeApi {
 
   // NodeApi (api/node_api.h).
   void submit_tx(std::string body, SubmitDone done) override;
-  void watch_tx(std::string id, TxDone done) override;
-  void watch_height(uint64_t height, HeightDone done) override;
+  void watch_tx(std::string id, Owner owner, TxDone done) override;
+  void watch_height(uint64_t height, Owner owner, HeightDone done) override;
   api::JsonReply get_tx(std::string_view id) override;
   api::JsonReply get_block(uint64_t height) override;
   Result<api::BlockPage> list_blocks(uint64_t from, uint32_t limit) override;
@@ -343,14 +343,33 @@ class Node : public api::NodeApi {
 
   // wait=commit watchers.
   std::mutex watch_mu_;
-  std::unordered_map<Hash32, std::vector<TxDone>, Hash32Hasher> watchers_;
+  struct TxWatcher {
+    Owner owner;
+    TxDone done;
+  };
+  std::unordered_map<Hash32, std::vector<TxWatcher>, Hash32Hasher> watchers_;
   size_t watcher_count_ = 0;  // guarded by watch_mu_
   static constexpr size_t kWatchersMax = 200000;
-  // GET /v1/blocks?wait_ms= watchers, by the height each waits for (guarded
-  // by watch_mu_). A request that timed out leaves its entry until the height
-  // comes; past the cap new ones are answered at once.
-  std::multimap<uint64_t, HeightDone> height_watchers_;
+  // GET /v1/blocks?wait_ms= and /v1/events watchers, by the height each waits
+  // for (guarded by watch_mu_). A request that ended leaves its entry until
+  // the height comes, or until the cap is reached: then entries whose owner
+  // expired are dropped first, and only if the cap still holds is a new one
+  // answered at once.
+  struct HeightWatcher {
+    Owner owner;
+    HeightDone done;
+  };
+  std::multimap<uint64_t, HeightWatcher> height_watchers_;
   static constexpr size_t kHeightWatchersMax = 20000;
+  // Sizes after the last sweep of expired owners (guarded by watch_mu_): the
+  // next sweep waits for an eighth of the cap more, so a cap held by live
+  // requests does not cost a full scan per request.
+  size_t watchers_swept_at_ = 0;
+  size_t height_watchers_swept_at_ = 0;
+  // Drops watchers whose owner expired when the cap is reached; true if there
+  // is room for one more. Caller holds watch_mu_.
+  bool room_for_tx_watcher();
+  bool room_for_height_watcher();
 
   // Threads and the API server.
   boost::asio::io_context api_io_;

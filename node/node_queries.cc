@@ -101,7 +101,7 @@ std::optional<api::JsonReply> Node::final_status(const Hash32& id) {
 }
 
 void Node::notify(const Hash32& id, const api::JsonReply& body) {
-  std::vector<TxDone> waiting;
+  std::vector<TxWatcher> waiting;
   {
     std::lock_guard lock(watch_mu_);
     auto it = watchers_.find(id);
@@ -110,10 +110,32 @@ void Node::notify(const Hash32& id, const api::JsonReply& body) {
     watcher_count_ -= waiting.size();
     watchers_.erase(it);
   }
-  for (auto& done : waiting) done(body);
+  for (auto& w : waiting) w.done(body);
 }
 
-void Node::watch_tx(std::string id_hex, TxDone done) {
+bool Node::room_for_tx_watcher() {
+  if (watcher_count_ < kWatchersMax) return true;
+  if (watcher_count_ < watchers_swept_at_ + kWatchersMax / 8) return false;
+  for (auto it = watchers_.begin(); it != watchers_.end();) {
+    auto& list = it->second;
+    const size_t before = list.size();
+    std::erase_if(list, [](const TxWatcher& w) { return w.owner.expired(); });
+    watcher_count_ -= before - list.size();
+    it = list.empty() ? watchers_.erase(it) : std::next(it);
+  }
+  watchers_swept_at_ = watcher_count_;
+  return watcher_count_ < kWatchersMax;
+}
+
+bool Node::room_for_height_watcher() {
+  if (height_watchers_.size() < kHeightWatchersMax) return true;
+  if (height_watchers_.size() < height_watchers_swept_at_ + kHeightWatchersMax / 8) return false;
+  std::erase_if(height_watchers_, [](const auto& e) { return e.second.owner.expired(); });
+  height_watchers_swept_at_ = height_watchers_.size();
+  return height_watchers_.size() < kHeightWatchersMax;
+}
+
+void Node::watch_tx(std::string id_hex, Owner owner, TxDone done) {
   auto id = from_hex_fixed<32>(id_hex);
   if (!id) {
     done(Status::error("tx.not_found", "no transaction " + id_hex));
@@ -127,25 +149,27 @@ void Node::watch_tx(std::string id_hex, TxDone done) {
     done(std::move(*final));
     return;
   }
-  if (watcher_count_ >= kWatchersMax || stopping_) {
+  if (stopping_ || !room_for_tx_watcher()) {
     lock.unlock();
-    done(get_tx(id_hex));
+    done(Status::error(
+        "node.watchers_full",
+        "the node cannot wait for more transactions now; poll GET /v1/txs/" + id_hex));
     return;
   }
-  watchers_[*id].push_back(std::move(done));
+  watchers_[*id].push_back(TxWatcher{std::move(owner), std::move(done)});
   ++watcher_count_;
 }
 
-void Node::watch_height(uint64_t height, HeightDone done) {
+void Node::watch_height(uint64_t height, Owner owner, HeightDone done) {
   std::unique_lock lock(watch_mu_);
   // Checked under watch_mu_: a commit moves the head, then fires under the
   // same lock, so none can slip between this check and the insert.
-  if (head().height >= height || height_watchers_.size() >= kHeightWatchersMax || stopping_) {
+  if (head().height >= height || stopping_ || !room_for_height_watcher()) {
     lock.unlock();
     done();
     return;
   }
-  height_watchers_.emplace(height, std::move(done));
+  height_watchers_.emplace(height, HeightWatcher{std::move(owner), std::move(done)});
 }
 
 api::JsonReply Node::get_tx(std::string_view id_hex) {

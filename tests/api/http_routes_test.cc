@@ -310,6 +310,20 @@ TEST_CASE("POST /v1/txs?wait=commit answers 202 pending when the commit does not
   CHECK(fetch(s.port(), "GET", "/healthz").has_value());
 }
 
+TEST_CASE("POST /v1/txs?wait=commit answers 202 pending at once when the node cannot wait") {
+  TestServer s;
+  const std::string id = to_hex(sha256(std::string_view(kTx)));
+  Client c(s.port());
+  REQUIRE(c.send(Client::request("POST", "/v1/txs?wait=commit", kTx, kJsonHeader)));
+  REQUIRE(s.node.commit(id, Status::error("node.watchers_full", "too many wait")));
+  auto r = c.read();
+  REQUIRE(r);
+  CHECK(r->result_int() == 202);
+  auto d = parse(*r);
+  CHECK(std::string(d["status"].GetString()) == "pending");
+  CHECK(std::string(d["id"].GetString()) == id);
+}
+
 TEST_CASE("POST /v1/txs?wait=commit passes on a rejection as a problem") {
   TestServer s;
   const std::string id = to_hex(sha256(std::string_view(kTx)));

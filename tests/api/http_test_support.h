@@ -66,13 +66,13 @@ class FakeNode : public NodeApi {
     done(TxAdmission{to_hex(sha256(std::string_view(body)))});
   }
 
-  void watch_tx(std::string id, TxDone done) override {
+  void watch_tx(std::string id, Owner, TxDone done) override {
     std::lock_guard lock(mu_);
     watchers_.emplace_back(std::move(id), std::move(done));
     cv_.notify_all();
   }
 
-  void watch_height(uint64_t height, HeightDone done) override {
+  void watch_height(uint64_t height, Owner, HeightDone done) override {
     std::unique_lock lock(mu_);
     if (chain_height >= height) {
       lock.unlock();

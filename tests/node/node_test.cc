@@ -56,7 +56,8 @@ Result<api::TxAdmission> submit(Node& n, const std::string& body) {
 
 api::JsonReply wait_commit(Node& n, const std::string& id) {
   std::promise<api::JsonReply> p;
-  n.watch_tx(id, [&](api::JsonReply r) { p.set_value(std::move(r)); });
+  auto owner = std::make_shared<int>(0);
+  n.watch_tx(id, owner, [&](api::JsonReply r) { p.set_value(std::move(r)); });
   return p.get_future().get();
 }
 
@@ -160,6 +161,36 @@ TEST_CASE("admission errors carry stable codes and rejected ids remember why") {
   CHECK(submit(*node, forged.canonical()).status().code() == "tx.key_mismatch");
   CHECK(node->get_tx(std::string(64, '0')).status().code() == "tx.not_found");
   CHECK(node->get_block(999).status().code() == "block.not_found");
+}
+
+TEST_CASE("watchers of requests that ended are swept when the cap is reached") {
+  TempHome h;
+  auto node = h.open();
+  const uint64_t far = 9007199254740991;  // never reached
+  const std::string id(64, '7');          // never submitted
+  {
+    auto gone = std::make_shared<int>(0);
+    for (int i = 0; i < 20000; ++i) node->watch_height(far, gone, [] {});
+    for (int i = 0; i < 200000; ++i) node->watch_tx(id, gone, [](api::JsonReply) {});
+  }  // those requests ended
+  // Room again: new ones wait instead of being answered at once.
+  auto live = std::make_shared<int>(0);
+  bool height_called = false;
+  std::optional<api::JsonReply> tx_answer;
+  node->watch_height(far, live, [&] { height_called = true; });
+  node->watch_tx(id, live, [&](api::JsonReply r) { tx_answer = std::move(r); });
+  CHECK(!height_called);
+  CHECK(!tx_answer);
+  // A cap held by live requests: a new one is answered at once.
+  for (int i = 1; i < 20000; ++i) node->watch_height(far, live, [] {});
+  for (int i = 1; i < 200000; ++i) node->watch_tx(id, live, [](api::JsonReply) {});
+  bool over_called = false;
+  node->watch_height(far, live, [&] { over_called = true; });
+  CHECK(over_called);
+  std::optional<api::JsonReply> over_tx;
+  node->watch_tx(id, live, [&](api::JsonReply r) { over_tx = std::move(r); });
+  REQUIRE(over_tx);
+  CHECK(over_tx->status().code() == "node.watchers_full");
 }
 
 TEST_CASE("a restarted node keeps every committed transaction and continues the chain") {
