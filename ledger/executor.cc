@@ -179,6 +179,8 @@ Result<ExecutedBlock> Executor::run(const Hash32& parent_root, const BlockContex
       }
     }
     if (outcome.ok() && app_state) {
+      for (const auto& [where, value] : app_state->writes())
+        if (where.first == kAccountApp) out.accounts_rekeyed.push_back(where.second);
       block_state.merge(app_state->writes());
       auto r = TxResult::make(kCodeOk, app_state->events(), std::move(outcome.message));
       if (!r) return r.status();  // an app emitted a malformed event: a bug in the app

@@ -60,6 +60,12 @@ struct ExecutedBlock {
   NodeWriteSet new_nodes;            // tree nodes to persist with the block
   std::vector<StateWrite> writes;    // net state changes, sorted by (app, key)
   std::vector<ExcludedTx> excluded;  // propose() only
+  // Accounts an app wrote (the identity registry setting their current keys),
+  // in block order, possibly repeated. The sender rule's own writes (nonces,
+  // a new account's first key) never change an existing account's keys, so
+  // an account not listed here kept its keys (the node's admission relies on
+  // it to skip re-reading them).
+  std::vector<std::string> accounts_rekeyed;
 };
 
 struct ExecutorOptions {

@@ -589,6 +589,11 @@ Status Node::commit_executed(std::shared_ptr<const ledger::Block> block,
     head_.state_root = head_root_;
     head_.view = cert.view;
   }
+  // Accounts whose keys this block may have changed: admission reads them again.
+  if (!executed.accounts_rekeyed.empty()) {
+    std::lock_guard lock(keys_mu_);
+    for (const std::string& did : executed.accounts_rekeyed) known_keys_.erase(did);
+  }
   // Answer GET /v1/blocks?wait_ms= callers waiting for this height.
   std::vector<HeightDone> reached;
   {

@@ -341,6 +341,16 @@ class Node : public api::NodeApi {
   // pending and admitted before `older_than_ms`, at most `max` of them.
   void resend_local_txs(const identity::PublicKey* to, uint64_t older_than_ms, size_t max);
 
+  // Current keys of accounts admission read from committed state, so the next
+  // transaction from the same account skips the state read (guarded by
+  // keys_mu_). An entry holds while no committed block lists the account in
+  // ExecutedBlock::accounts_rekeyed (commit_executed erases those after the
+  // head moves; admission stores only what it read at the current head).
+  // Cleared when it reaches kKnownKeysMax accounts.
+  std::mutex keys_mu_;
+  std::unordered_map<std::string, std::vector<identity::PublicKey>> known_keys_;
+  static constexpr size_t kKnownKeysMax = 200'000;
+
   // wait=commit watchers.
   std::mutex watch_mu_;
   struct TxWatcher {

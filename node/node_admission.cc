@@ -1,6 +1,7 @@
 // Node: transaction admission, on the verify pool. Everything here is
 // thread-safe: the mempool and the signature cache lock internally, and
 // committed state is read through read_tree_ under state_mu_.
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 
@@ -141,17 +142,38 @@ bool Node::admit(const ledger::Transaction& tx, SubmitDone& done, bool from_peer
     if (!read_tree_) return answer(stopping_status());
     const ledger::RootReader state(*read_tree_, h.state_root);
     std::optional<uint64_t> base = mempool_.known_base(tx.from());
-    if (!base || !tx.key_matches_from()) {
-      // The stateful half of the sender rule against committed state. A
-      // sender the pool already tracks, signing with its initial key, skips
-      // the read; the executor checks the key again when the block is built.
+    const auto key_not_current = [&] {
+      return fail_tx(Status::error("tx.key_not_current",
+                                   "key " + to_hex(tx.key()) + " is not a current key of " +
+                                       tx.from() + "; sign with one of its keys"));
+    };
+    // The stateful half of the sender rule against committed state, for every
+    // transaction: a key rotated out or a frozen identity (keys cleared) must
+    // not get in, even for a sender the pool tracks (it would wait on backups,
+    // never proposed, and time out an honest primary). The account's keys
+    // come from known_keys_ when a sender the pool tracks sends again; the
+    // executor checks again when the block is built.
+    std::optional<std::vector<identity::PublicKey>> known;
+    if (base) {
+      std::lock_guard keys_lock(keys_mu_);
+      if (auto k = known_keys_.find(tx.from()); k != known_keys_.end()) known = k->second;
+    }
+    if (known) {
+      if (!std::binary_search(known->begin(), known->end(), tx.key())) return key_not_current();
+    } else {
       auto account = ledger::read_account(state, tx.from());
       if (!account) return answer(account.status());
       if (*account) {
-        if (!(*account)->has_key(tx.key()))
-          return fail_tx(Status::error("tx.key_not_current",
-                                       "key " + to_hex(tx.key()) + " is not a current key of " +
-                                           tx.from() + "; sign with one of its keys"));
+        {
+          std::lock_guard keys_lock(keys_mu_);
+          // Only what was read at the current head: a block committed since
+          // may have changed the keys (and erased the entry already).
+          if (head().height == h.height) {
+            if (known_keys_.size() >= kKnownKeysMax) known_keys_.clear();
+            known_keys_[tx.from()] = (*account)->keys;
+          }
+        }
+        if (!(*account)->has_key(tx.key())) return key_not_current();
         if (!base) base = (*account)->next_nonce;
       } else {
         if (Status s = tx.check_first_sender(); !s) return fail_tx(s);

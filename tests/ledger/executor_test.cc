@@ -175,7 +175,9 @@ TEST_CASE("sender rule: first tx from did(key), later only current keys, rotatio
           .value()};
   CHECK(c.exec->execute(c.root, c.ctx(), forged).status().code() == "tx.key_mismatch");
 
-  c.commit({tx(a, 0, "set", R"({"k":"x","v":1})")});
+  auto first = c.commit({tx(a, 0, "set", R"({"k":"x","v":1})")});
+  // The sender rule created the account: no app changed its keys.
+  CHECK(first.accounts_rekeyed.empty());
   // Account exists; another key may not sign for it.
   std::vector<Transaction> wrong_key{
       make_transaction_from(other, a.did(), kChain, 1, "kv", "set", json(R"({"k":"x","v":2})"))
@@ -183,10 +185,16 @@ TEST_CASE("sender rule: first tx from did(key), later only current keys, rotatio
   CHECK(c.exec->execute(c.root, c.ctx(), wrong_key).status().code() == "exec.key_not_current");
 
   // Add `other` as a key of a's account; then it may sign for a.
-  c.commit({tx(a, 1, "add_key", R"({"key":")" + to_hex(other.public_key()) + R"("})")});
-  c.commit(
+  auto added =
+      c.commit({tx(key(11), 0, "set", R"({"k":"y","v":1})"),
+                tx(a, 1, "add_key", R"({"key":")" + to_hex(other.public_key()) + R"("})")});
+  // An app wrote a's account: listed (the node re-reads a's keys); the other
+  // sender's nonce write is not.
+  CHECK(added.accounts_rekeyed == std::vector<std::string>{a.did()});
+  auto used = c.commit(
       {make_transaction_from(other, a.did(), kChain, 2, "kv", "set", json(R"({"k":"x","v":2})"))
            .value()});
+  CHECK(used.accounts_rekeyed.empty());
   CHECK(*c.get("kv", "x") == R"({"t":1003,"v":2})");
 }
 
