@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "api/http_session.h"
@@ -54,6 +55,7 @@ class HttpServerState : public std::enable_shared_from_this<HttpServerState> {
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
       boost::system::error_code ignored;
       self->acceptor_.close(ignored);
+      self->retry_.cancel();
     });
     ctx_->sessions.close_all();
   }
@@ -67,8 +69,17 @@ class HttpServerState : public std::enable_shared_from_this<HttpServerState> {
         asio::make_strand(io_),
         [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
           if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-          if (!ec) self->on_accept(std::move(socket));
-          self->do_accept();
+          if (!ec) {
+            self->on_accept(std::move(socket));
+            self->do_accept();
+            return;
+          }
+          // Out of file descriptors (or another accept error): accepting again
+          // at once would spin a thread until one frees; wait a moment.
+          self->retry_.expires_after(std::chrono::milliseconds(50));
+          self->retry_.async_wait([self](boost::system::error_code wait_ec) {
+            if (!wait_ec && self->acceptor_.is_open()) self->do_accept();
+          });
         });
   }
 
@@ -91,8 +102,9 @@ class HttpServerState : public std::enable_shared_from_this<HttpServerState> {
 
   asio::io_context& io_;
   const std::shared_ptr<ApiContext> ctx_;
-  tcp::acceptor acceptor_;  // used on its strand only
-  uint16_t port_ = 0;       // set by start(), then constant
+  tcp::acceptor acceptor_;                              // used on its strand only
+  asio::steady_timer retry_{acceptor_.get_executor()};  // after a failed accept
+  uint16_t port_ = 0;                                   // set by start(), then constant
 };
 
 HttpServer::HttpServer(asio::io_context& io, NodeApi& node, ServerOptions options)

@@ -55,6 +55,10 @@ struct ServerOptions {
   std::vector<std::string> cors_allowed_origins;
   uint32_t cors_max_age_s = 600;  // Access-Control-Max-Age of a preflight
 
+  // GET /v1/blocks: a page ends after the block that brings it to this many
+  // bytes (it always holds at least one), whatever `limit` asked for.
+  size_t page_bytes_max = 4u << 20;  // 4 MiB
+
   // POST /v1/txs?wait=commit waits this long for the commit; then it answers
   // 202 {"id","status":"pending"} and the client polls GET /v1/txs/{id}.
   uint32_t wait_commit_timeout_ms = 5'000;

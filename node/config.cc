@@ -116,6 +116,10 @@ const std::vector<Key>& keys() {
                    &NodeConfig::api, &api::ServerOptions::request_timeout_ms, 100, 600000),
       sub_uint_key("api", "connections_max", "Open connections at once (more: 503).",
                    &NodeConfig::api, &api::ServerOptions::connections_max, 1, 1000000),
+      sub_uint_key("api", "page_bytes_max",
+                   "GET /v1/blocks: a page ends after the block that brings it to this many "
+                   "bytes (at least one block), whatever limit asked for.",
+                   &NodeConfig::api, &api::ServerOptions::page_bytes_max, 65536, 1u << 30),
       sub_uint_key("api", "events_max",
                    "Open GET /v1/events WebSocket streams at once (more: 503); each also "
                    "holds one of connections_max.",

@@ -233,12 +233,18 @@ Result<api::BlockPage> Node::list_blocks(uint64_t from, uint32_t limit) {
                                                 "; the chain height is " + std::to_string(top));
   api::BlockPage page;
   const uint64_t end = std::min<uint64_t>(top, from + (limit == 0 ? 1 : limit) - 1);
-  for (uint64_t h = from; h <= end; ++h) {
+  // A page stops once it holds [api] page_bytes_max (always at least one
+  // block): 100 full blocks would be gigabytes built on an API thread.
+  const size_t budget = home_.config.api.page_bytes_max;
+  size_t bytes = 0;
+  uint64_t h = from;
+  for (; h <= end && (page.blocks.empty() || bytes < budget); ++h) {
     auto body = block_body(*store_, h, true);
     if (!body) return body.status();
+    bytes += body->size();
     page.blocks.push_back(std::move(*body));
   }
-  if (end < top) page.next = end + 1;
+  if (h <= top) page.next = h;
   return page;
 }
 

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <set>
 
+#include "base/sha256.h"
 #include "ledger/json.h"
 #include "ledger/merkle.h"
 #include "ledger/smt_proof.h"
@@ -35,9 +37,10 @@ struct TempHome {
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
-  std::unique_ptr<Node> open() {
+  std::unique_ptr<Node> open(std::function<void(Home&)> tune = nullptr) {
     auto home = load_home(dir);
     REQUIRE(home);
+    if (tune) tune(*home);
     auto n = Node::open(std::move(*home));
     REQUIRE(n);
     REQUIRE((*n)->start());
@@ -191,6 +194,49 @@ TEST_CASE("watchers of requests that ended are swept when the cap is reached") {
   node->watch_tx(id, live, [&](api::JsonReply r) { over_tx = std::move(r); });
   REQUIRE(over_tx);
   CHECK(over_tx->status().code() == "node.watchers_full");
+}
+
+TEST_CASE("a page of blocks stops at page_bytes_max, with the cursor where it stopped") {
+  TempHome h;
+  const size_t budget = 64 * 1024;
+  auto node = h.open([&](Home& home) { home.config.api.page_bytes_max = budget; });
+  // ~100 blocks of one anchor with a 256-byte note (~1 KB each).
+  auto key = identity::KeyPair::generate();
+  const std::string note(256, 'n');
+  for (uint64_t nonce = 0; nonce < 100; ++nonce) {
+    auto args = ledger::parse_strict("{\"hash\":\"" + to_hex(imi::sha256(std::to_string(nonce))) +
+                                     "\",\"note\":\"" + note + "\"}");
+    auto tx = *ledger::make_transaction(key, "node-test", nonce, "anchor", "anchor", *args);
+    REQUIRE(submit(*node, tx.canonical()));
+    REQUIRE(wait_commit(*node, tx.id_hex()));
+  }
+  const uint64_t top = node->head_height();
+  REQUIRE(top >= 100);
+  auto page = node->list_blocks(1, 100);
+  REQUIRE(page);
+  size_t bytes = 0;
+  for (const auto& b : page->blocks) bytes += b.size();
+  CHECK(page->blocks.size() < 100);  // the budget ended the page, not `limit`
+  CHECK(bytes >= budget);
+  CHECK(bytes - page->blocks.back().size() < budget);
+  REQUIRE(page->next);
+  CHECK(*page->next == 1 + page->blocks.size());
+  // Following the cursor reaches every block exactly once.
+  uint64_t seen = page->blocks.size(), next = *page->next;
+  while (true) {
+    auto more = node->list_blocks(next, 100);
+    REQUIRE(more);
+    seen += more->blocks.size();
+    if (!more->next) break;
+    CHECK(*more->next == next + more->blocks.size());
+    next = *more->next;
+  }
+  CHECK(seen == top);
+  // From the last block: that block, and no cursor.
+  auto one = node->list_blocks(top, 100);
+  REQUIRE(one);
+  CHECK(one->blocks.size() == 1);
+  CHECK(!one->next);
 }
 
 TEST_CASE("a restarted node keeps every committed transaction and continues the chain") {
