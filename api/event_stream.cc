@@ -26,9 +26,10 @@ constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 }  // namespace
 
 EventStream::EventStream(beast::tcp_stream stream, std::shared_ptr<ApiContext> ctx, bool counted,
-                         const Route& route)
+                         std::string client_ip, const Route& route)
     : ctx_(std::move(ctx)),
       counted_(counted),
+      client_ip_(std::move(client_ip)),
       ws_(std::move(stream)),
       retry_timer_(ws_.get_executor()),
       has_from_(route.has_from),
@@ -39,6 +40,7 @@ EventStream::~EventStream() {
   if (opened_) ctx_->metrics.event_stream_closed();
   ctx_->event_streams.fetch_sub(1);
   if (counted_) {
+    ctx_->clients.give_back(client_ip_);
     ctx_->connections.fetch_sub(1);
     ctx_->metrics.connection_closed();
   }

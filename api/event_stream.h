@@ -35,11 +35,11 @@ namespace imi::api {
 class EventStream : public Closable, public std::enable_shared_from_this<EventStream> {
  public:
   // Takes over the connection of an HTTP session whose request `route`
-  // (kEvents) asked for the upgrade. `counted`: the connection's slot of
-  // connections_max moves here. The caller already took one of events_max
-  // (ctx->event_streams); it is given back on destruction.
+  // (kEvents) asked for the upgrade. `counted`: the connection's slots of
+  // connections_max and of `client_ip`'s connections_per_client_max move here. The caller already
+  // took one of events_max (ctx->event_streams); it is given back on destruction.
   EventStream(boost::beast::tcp_stream stream, std::shared_ptr<ApiContext> ctx, bool counted,
-              const Route& route);
+              std::string client_ip, const Route& route);
   ~EventStream() override;
 
   EventStream(const EventStream&) = delete;
@@ -66,6 +66,7 @@ class EventStream : public Closable, public std::enable_shared_from_this<EventSt
 
   const std::shared_ptr<ApiContext> ctx_;
   const bool counted_;
+  const std::string client_ip_;
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::beast::flat_buffer in_;
   boost::asio::steady_timer retry_timer_;

@@ -86,15 +86,26 @@ class HttpServerState : public std::enable_shared_from_this<HttpServerState> {
   void on_accept(tcp::socket socket) {
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    boost::system::error_code no_peer;
+    const auto remote = socket.remote_endpoint(no_peer);
+    const std::string ip = no_peer ? std::string("unknown") : remote.address().to_string();
     const bool over = ctx_->connections.fetch_add(1) >= ctx_->options.connections_max;
-    if (over) ctx_->connections.fetch_sub(1);
-    auto session = std::make_shared<HttpSession>(std::move(socket), ctx_, !over);
+    const bool over_client = !over && !ctx_->clients.take(ip);
+    if (over || over_client) ctx_->connections.fetch_sub(1);
+    // A counted session gives back both slots when it ends.
+    auto session = std::make_shared<HttpSession>(std::move(socket), ctx_, !over && !over_client);
     // Stopped: the session closes its socket on destruction.
     if (!ctx_->sessions.add(session)) return;
     if (over) {
       session->refuse(Problem::kTooManyConnections,
                       "the node serves at most " + std::to_string(ctx_->options.connections_max) +
                           " connections; retry later");
+    } else if (over_client) {
+      session->refuse(Problem::kTooManyConnections,
+                      "the node serves at most " +
+                          std::to_string(ctx_->options.connections_per_client_max) +
+                          " connections from one address (" + ip +
+                          "); reuse keep-alive connections or close idle ones, then retry");
     } else {
       session->start();
     }

@@ -47,6 +47,7 @@ HttpSession::HttpSession(tcp::socket socket, std::shared_ptr<ApiContext> ctx, bo
 
 HttpSession::~HttpSession() {
   if (counted_) {
+    ctx_->clients.give_back(client_ip_);
     ctx_->connections.fetch_sub(1);
     ctx_->metrics.connection_closed();
   }
@@ -216,8 +217,8 @@ void HttpSession::start_events() {
   deadline_.cancel();
   const bool counted = counted_;
   counted_ = false;
-  auto events =
-      std::make_shared<EventStream>(std::move(stream_), ctx_, counted, route ? *route : Route{});
+  auto events = std::make_shared<EventStream>(std::move(stream_), ctx_, counted, client_ip_,
+                                              route ? *route : Route{});
   HttpRequest request = std::move(*upgrade_);
   upgrade_.reset();
   if (!ctx_->sessions.add(events)) return;  // the server stopped: dropping it closes it

@@ -10,8 +10,10 @@
 #include <boost/beast/http/string_body.hpp>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "api/node_api.h"
 #include "api/problems.h"
@@ -25,6 +27,34 @@ namespace imi::api {
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
+// Open connections per client IP address (connections_per_client_max).
+// Thread-safe.
+class ClientConnections {
+ public:
+  explicit ClientConnections(size_t max_per_client) : max_(max_per_client) {}
+  // Takes a slot for `ip`; false if it holds max_per_client already.
+  bool take(const std::string& ip) {
+    std::lock_guard lock(mu_);
+    size_t& n = open_[ip];
+    if (n >= max_) {
+      if (n == 0) open_.erase(ip);
+      return false;
+    }
+    ++n;
+    return true;
+  }
+  void give_back(const std::string& ip) {
+    std::lock_guard lock(mu_);
+    auto it = open_.find(ip);
+    if (it != open_.end() && --it->second == 0) open_.erase(it);
+  }
+
+ private:
+  const size_t max_;
+  std::mutex mu_;
+  std::unordered_map<std::string, size_t> open_;  // guarded by mu_; no zero counts
+};
+
 // State shared by the server and all its connections; it outlives both
 // (held by shared_ptr). Thread-safe: the options are constant, the limiter
 // and metrics lock internally.
@@ -32,12 +62,14 @@ struct ApiContext {
   ApiContext(NodeApi& node_api, ServerOptions opts)
       : options(std::move(opts)),
         node(node_api),
-        limiter(options.requests_per_second, options.burst, options.rate_limit_clients_max) {}
+        limiter(options.requests_per_second, options.burst, options.rate_limit_clients_max),
+        clients(options.connections_per_client_max) {}
 
   const ServerOptions options;
   NodeApi& node;
   RateLimiter limiter;
   ServerMetrics metrics;
+  ClientConnections clients;             // slots by client address (taken with `connections`)
   std::atomic<size_t> connections{0};    // open connections holding a slot
   std::atomic<size_t> event_streams{0};  // open GET /v1/events streams
   SessionRegistry sessions;              // closed by HttpServer::stop()

@@ -32,6 +32,9 @@ struct ServerOptions {
   uint32_t linger_ms = 500;
   // Open connections; one more gets a 503 problem and is closed.
   size_t connections_max = 1024;
+  // Open connections from one client IP address (so that one client cannot
+  // hold every slot of connections_max); one more gets a 503 problem.
+  size_t connections_per_client_max = 64;
   // GET /v1/events: WebSocket event streams open at once (each also holds one
   // of connections_max); one more gets a 503 problem instead of the upgrade.
   size_t events_max = 256;

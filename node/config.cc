@@ -116,6 +116,10 @@ const std::vector<Key>& keys() {
                    &NodeConfig::api, &api::ServerOptions::request_timeout_ms, 100, 600000),
       sub_uint_key("api", "connections_max", "Open connections at once (more: 503).",
                    &NodeConfig::api, &api::ServerOptions::connections_max, 1, 1000000),
+      sub_uint_key("api", "connections_per_client_max",
+                   "Open connections from one client IP address (more: 503), so that one "
+                   "client cannot hold every connection.",
+                   &NodeConfig::api, &api::ServerOptions::connections_per_client_max, 1, 1000000),
       sub_uint_key("api", "page_bytes_max",
                    "GET /v1/blocks: a page ends after the block that brings it to this many "
                    "bytes (at least one block), whatever limit asked for.",

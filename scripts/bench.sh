@@ -7,7 +7,7 @@
 #
 # Builds imid and imi in Release (build-bench/, or $IMI_BENCH_BUILD), writes a
 # fresh N-validator network into a temporary directory (`imi testnet`), turns
-# off the per-client rate limit (all load comes from 127.0.0.1), starts the
+# off the per-client rate and connection limits (all load comes from 127.0.0.1), starts the
 # nodes, runs `imi bench` for a warm-up plus S seconds of steady load spread
 # over every node, stops the nodes (SIGTERM) and deletes the directory.
 # Progress goes to stderr; the last line of stdout is the JSON summary
@@ -81,11 +81,12 @@ EOF
 nodes=()
 for ((i = 0; i < validators; i++)); do nodes+=("$dir/net/node$i"); done
 
-# The load comes from one address: no per-client rate limit.
+# The load comes from one address: no per-client rate or connection limit.
 # IMI_BENCH_SLOW_BLOCK_MS=N: log the phases of every block slower than N ms
 # (node logs kept with IMI_BENCH_KEEP=1).
 for n in "${nodes[@]}"; do
-  sed -i 's/^requests_per_second = .*/requests_per_second = 0/' "$n/imid.conf"
+  sed -i -e 's/^requests_per_second = .*/requests_per_second = 0/' \
+    -e 's/^connections_per_client_max = .*/connections_per_client_max = 100000/' "$n/imid.conf"
   if [ -n "${IMI_BENCH_SLOW_BLOCK_MS:-}" ]; then
     sed -i "s/^slow_block_ms = .*/slow_block_ms = $IMI_BENCH_SLOW_BLOCK_MS/" "$n/imid.conf"
   fi

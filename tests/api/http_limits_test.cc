@@ -169,6 +169,33 @@ TEST_CASE("the per-client rate limit answers 429 with Retry-After") {
   check_problem(fetch(s.port(), "GET", "/v1/status"), 429, "rate-limited");
 }
 
+TEST_CASE("one client's connections over connections_per_client_max get 503, others are served") {
+  ServerOptions o;
+  o.connections_per_client_max = 2;
+  TestServer s(o);
+  std::optional<Client> a(s.port()), b(s.port());
+  for (Client* c : {&*a, &*b}) {
+    auto r = c->exchange(Client::request("GET", "/healthz"));
+    REQUIRE(r);
+    CHECK(r->result_int() == 200);
+  }
+  Client third(s.port());
+  auto refused = third.read();
+  check_problem(refused, 503, "too-many-connections");
+  CHECK(refused->body().find("from one address (127.0.0.1)") != std::string::npos);
+  CHECK(third.closed_by_server());
+  // A closed connection gives its slot back.
+  a.reset();
+  bool served = false;
+  for (int i = 0; i < 100 && !served; ++i) {
+    Client again(s.port());
+    auto r = again.exchange(Client::request("GET", "/healthz"));
+    served = r && r->result_int() == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(served);
+}
+
 TEST_CASE("connections over connections_max get 503 too-many-connections") {
   ServerOptions o;
   o.connections_max = 1;

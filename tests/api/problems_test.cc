@@ -89,8 +89,8 @@ TEST_CASE("api/openapi.yaml lists every problem type and every route") {
   }
   for (const char* path :
        {"/v1/txs:", "/v1/txs/{id}:", "/v1/blocks:", "/v1/blocks/{height}:",
-        "/v1/state/{app}/{key}:", "/v1/dids/{did}:", "/v1/evidence:", "/v1/events:", "/v1/presentations/verify:",
-        "/v1/status:", "/healthz:", "/readyz:", "/metrics:"}) {
+        "/v1/state/{app}/{key}:", "/v1/dids/{did}:", "/v1/evidence:", "/v1/events:",
+        "/v1/presentations/verify:", "/v1/status:", "/healthz:", "/readyz:", "/metrics:"}) {
     CAPTURE(path);
     CHECK(doc.find(std::string("\n  ") + path + "\n") != std::string::npos);
   }
