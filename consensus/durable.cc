@@ -34,8 +34,9 @@ Result<DurableState> decode_durable(ByteView bytes, const Limits& limits) {
   s.stable_block = r.fixed<32>("stable_block");
   uint16_t n = r.u16("spoken");
   for (uint16_t i = 0; i < n && r.ok(); ++i) {
-    // Each entry is a whole message, so its own size cap applies plus framing.
-    Bytes m = r.blob("spoken", limits.payload_bytes_max * 2 + 1024 * 1024);
+    // Bounded by the record itself: a NewView this node sent carries the
+    // view changes (and prepared blocks) it was built from.
+    Bytes m = r.blob("spoken", bytes.size());
     if (!r.ok()) break;
     auto msg = decode(m, limits);
     if (!msg) {

@@ -159,6 +159,11 @@ Status DurableFile::open_for_write(int i) {
 }
 
 Status DurableFile::store(ByteView payload) {
+  if (payload.size() > kPayloadBytesMax)
+    return Status::error("durable.too_large",
+                         "consensus state of " + std::to_string(payload.size()) +
+                             " bytes exceeds the " + std::to_string(kPayloadBytesMax) +
+                             "-byte record limit; nothing was written (lower block_bytes_max)");
   const int i = next_is_a_ ? 0 : 1;
   const std::string path = base_ + (next_is_a_ ? ".a" : ".b");
   Bytes data(kHeaderBytes + payload.size());

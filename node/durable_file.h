@@ -34,11 +34,13 @@ class DurableFile {
   // Errors: durable.io (a file exists but cannot be read).
   Result<std::optional<Bytes>> load();
 
-  // Writes `payload` as the newest record and syncs it. Errors: durable.io.
+  // Writes `payload` as the newest record and syncs it. Errors: durable.io,
+  // durable.too_large (over kPayloadBytesMax: refused here rather than
+  // written as a record that load() would not take back).
   Status store(ByteView payload);
 
-  // Payloads larger than this are refused on load (a corrupt length).
-  static constexpr size_t kPayloadBytesMax = 64u << 20;
+  // The largest record payload; a longer length on load is a corrupt record.
+  static constexpr size_t kPayloadBytesMax = 256u << 20;
 
  private:
   // Opens file `i` (0: .a, 1: .b) for writing unless it is open, learning

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include <filesystem>
 #include <fstream>
@@ -128,6 +129,27 @@ size_t open_fds() {
   size_t n = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
   return n;
+}
+
+TEST_CASE("a record too large to load back is refused, and nothing is written") {
+  TempDir d;
+  const std::string base = (d.path / "c").string();
+  DurableFile f(base);
+  REQUIRE(f.load());
+  REQUIRE(f.store(bytes("kept")));
+  // Zero pages, mapped but never touched: the size alone is refused.
+  const size_t n = DurableFile::kPayloadBytesMax + 1;
+  void* big = ::mmap(nullptr, n, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  REQUIRE(big != MAP_FAILED);
+  Status s = f.store(ByteView(static_cast<const uint8_t*>(big), n));
+  ::munmap(big, n);
+  CHECK(s.code() == "durable.too_large");
+  CHECK(s.message().find("nothing was written") != std::string::npos);
+  DurableFile again(base);
+  auto r = again.load();
+  REQUIRE(r);
+  REQUIRE(*r);
+  CHECK(**r == bytes("kept"));
 }
 
 TEST_CASE("the two files stay open across stores and close with the object") {
