@@ -93,7 +93,8 @@ class HttpServerState : public std::enable_shared_from_this<HttpServerState> {
     const bool over_client = !over && !ctx_->clients.take(ip);
     if (over || over_client) ctx_->connections.fetch_sub(1);
     // A counted session gives back both slots when it ends.
-    auto session = std::make_shared<HttpSession>(std::move(socket), ctx_, !over && !over_client);
+    auto session =
+        std::make_shared<HttpSession>(std::move(socket), ctx_, !over && !over_client, ip);
     // Stopped: the session closes its socket on destruction.
     if (!ctx_->sessions.add(session)) return;
     if (over) {

@@ -20,12 +20,6 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
-std::string remote_ip(const tcp::socket& socket) {
-  beast::error_code ec;
-  const auto endpoint = socket.remote_endpoint(ec);
-  return ec ? std::string("unknown") : endpoint.address().to_string();
-}
-
 bool is_http_parse_error(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_target).category();
 }
@@ -36,10 +30,11 @@ constexpr std::string_view kRefused = "refused";
 
 }  // namespace
 
-HttpSession::HttpSession(tcp::socket socket, std::shared_ptr<ApiContext> ctx, bool counted)
+HttpSession::HttpSession(tcp::socket socket, std::shared_ptr<ApiContext> ctx, bool counted,
+                         std::string client_ip)
     : ctx_(std::move(ctx)),
       counted_(counted),
-      client_ip_(remote_ip(socket)),
+      client_ip_(std::move(client_ip)),
       stream_(std::move(socket)),
       deadline_(stream_.get_executor()) {
   if (counted_) ctx_->metrics.connection_opened();

@@ -34,9 +34,12 @@ namespace imi::api {
 
 class HttpSession : public Closable, public std::enable_shared_from_this<HttpSession> {
  public:
-  // `counted`: the connection holds one of connections_max slots, released
-  // when the session is destroyed.
-  HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<ApiContext> ctx, bool counted);
+  // `counted`: the connection holds one of connections_max slots and one of
+  // `client_ip`'s connections_per_client_max, released when the session (or
+  // the event stream it becomes) is destroyed. `client_ip` is the address
+  // the server read once at accept (read again, a reset peer has none).
+  HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<ApiContext> ctx, bool counted,
+              std::string client_ip);
   ~HttpSession() override;
 
   HttpSession(const HttpSession&) = delete;

@@ -152,7 +152,10 @@ class Store {
 
   // True after a commit written with sync = false, until a synced commit or
   // sync(): the newest blocks may still be lost to a power cut.
-  bool unsynced() const { return unsynced_; }
+  bool unsynced() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return unsynced_;
+  }
   // Makes every commit so far durable (an empty synced write); nothing to do
   // when unsynced() is false. Call before writing anything elsewhere that
   // speaks of those blocks (the node's consensus state). Errors: store.io
@@ -179,13 +182,14 @@ class Store {
   static std::string result_key(uint64_t height, uint32_t position);
 
  private:
-  Store(std::unique_ptr<leveldb::DB> db, std::unique_ptr<leveldb::Cache> cache,
-        std::unique_ptr<const leveldb::FilterPolicy> filter);
+  Store(std::unique_ptr<leveldb::Env> env, std::unique_ptr<leveldb::DB> db,
+        std::unique_ptr<leveldb::Cache> cache, std::unique_ptr<const leveldb::FilterPolicy> filter);
   Status recover();
   Result<std::string> get(const std::string& key) const;
 
-  // Constant after construction. Cache and filter must outlive the db
+  // Constant after construction. Env, cache and filter must outlive the db
   // (declared first, so destroyed last).
+  std::unique_ptr<leveldb::Env> env_;
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<leveldb::DB> db_;

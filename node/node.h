@@ -371,11 +371,17 @@ class Node : public api::NodeApi {
   };
   std::multimap<uint64_t, HeightWatcher> height_watchers_;
   static constexpr size_t kHeightWatchersMax = 20000;
-  // Sizes after the last sweep of expired owners (guarded by watch_mu_): the
-  // next sweep waits for an eighth of the cap more, so a cap held by live
-  // requests does not cost a full scan per request.
-  size_t watchers_swept_at_ = 0;
-  size_t height_watchers_swept_at_ = 0;
+  // Watchers added, and requests refused at the cap, since the last sweep of
+  // expired owners (guarded by watch_mu_): a sweep waits until either is an
+  // eighth of the cap, so a cap held by live requests does not cost a full
+  // scan per request, and owners that expire later are still swept.
+  struct SweepCount {
+    size_t added = 0;
+    size_t refused = 0;
+    bool due(size_t cap) const { return added >= cap / 8 || refused >= cap / 8; }
+  };
+  SweepCount tx_sweep_;
+  SweepCount height_sweep_;
   // Drops watchers whose owner expired when the cap is reached; true if there
   // is room for one more. Caller holds watch_mu_.
   bool room_for_tx_watcher();

@@ -199,6 +199,10 @@ bool Node::admit(const ledger::Transaction& tx, SubmitDone& done, bool from_peer
     auto added = mempool_.add(tx, *base, epoch, NonceOrder::kNext);
     if (!added) {
       if (added.status().code() == "mempool.stale") return false;
+      // A peer's transaction past the sender's next nonce here: the earlier
+      // ones come with another peer's frame, re-gossip or a block. Not a
+      // verdict on this transaction, so nothing is recorded or counted.
+      if (from_peer && added.status().code() == "tx.nonce_gap") return answer(added.status());
       // A resubmission whose nonce its own commit just used: same id.
       if (store_->tx_location(id)) return answer(api::TxAdmission{tx.id_hex()});
       return fail_tx(added.status());

@@ -115,7 +115,11 @@ void Node::notify(const Hash32& id, const api::JsonReply& body) {
 
 bool Node::room_for_tx_watcher() {
   if (watcher_count_ < kWatchersMax) return true;
-  if (watcher_count_ < watchers_swept_at_ + kWatchersMax / 8) return false;
+  if (!tx_sweep_.due(kWatchersMax)) {
+    ++tx_sweep_.refused;
+    return false;
+  }
+  tx_sweep_ = {};
   for (auto it = watchers_.begin(); it != watchers_.end();) {
     auto& list = it->second;
     const size_t before = list.size();
@@ -123,16 +127,22 @@ bool Node::room_for_tx_watcher() {
     watcher_count_ -= before - list.size();
     it = list.empty() ? watchers_.erase(it) : std::next(it);
   }
-  watchers_swept_at_ = watcher_count_;
-  return watcher_count_ < kWatchersMax;
+  if (watcher_count_ < kWatchersMax) return true;
+  ++tx_sweep_.refused;
+  return false;
 }
 
 bool Node::room_for_height_watcher() {
   if (height_watchers_.size() < kHeightWatchersMax) return true;
-  if (height_watchers_.size() < height_watchers_swept_at_ + kHeightWatchersMax / 8) return false;
+  if (!height_sweep_.due(kHeightWatchersMax)) {
+    ++height_sweep_.refused;
+    return false;
+  }
+  height_sweep_ = {};
   std::erase_if(height_watchers_, [](const auto& e) { return e.second.owner.expired(); });
-  height_watchers_swept_at_ = height_watchers_.size();
-  return height_watchers_.size() < kHeightWatchersMax;
+  if (height_watchers_.size() < kHeightWatchersMax) return true;
+  ++height_sweep_.refused;
+  return false;
 }
 
 void Node::watch_tx(std::string id_hex, Owner owner, TxDone done) {
@@ -158,6 +168,7 @@ void Node::watch_tx(std::string id_hex, Owner owner, TxDone done) {
   }
   watchers_[*id].push_back(TxWatcher{std::move(owner), std::move(done)});
   ++watcher_count_;
+  ++tx_sweep_.added;
 }
 
 void Node::watch_height(uint64_t height, Owner owner, HeightDone done) {
@@ -170,6 +181,7 @@ void Node::watch_height(uint64_t height, Owner owner, HeightDone done) {
     return;
   }
   height_watchers_.emplace(height, HeightWatcher{std::move(owner), std::move(done)});
+  ++height_sweep_.added;
 }
 
 api::JsonReply Node::get_tx(std::string_view id_hex) {

@@ -194,6 +194,17 @@ TEST_CASE("watchers of requests that ended are swept when the cap is reached") {
   node->watch_tx(id, live, [&](api::JsonReply r) { over_tx = std::move(r); });
   REQUIRE(over_tx);
   CHECK(over_tx->status().code() == "node.watchers_full");
+  // Those requests end later: after an eighth of the cap of refusals the
+  // node sweeps again and has room (it does not stop sweeping for good).
+  live.reset();
+  auto later = std::make_shared<int>(0);
+  bool waited = false;
+  for (int i = 0; i < 20000 / 8 + 1 && !waited; ++i) {
+    bool called = false;
+    node->watch_height(far, later, [&] { called = true; });
+    waited = !called;
+  }
+  CHECK(waited);
 }
 
 TEST_CASE("a page of blocks stops at page_bytes_max, with the cursor where it stopped") {
