@@ -21,8 +21,11 @@ Result<AddResult> Mempool::add(const ledger::Transaction& tx, uint64_t committed
                                              std::to_string(opts_.tx_bytes_max));
   }
   auto it = senders_.find(tx.from());
-  if (it == senders_.end() && epoch != epoch_)
-    return Status::error("mempool.stale", "a block committed meanwhile; read the nonce again");
+  // A block committed since the caller read committed state: its reading of
+  // the sender's nonce, and of its keys, may be stale (even for a sender the
+  // pool tracks: the block may have rotated its keys).
+  if (epoch != epoch_)
+    return Status::error("mempool.stale", "a block committed meanwhile; read the state again");
   // A sender the pool let go is remembered with its committed next nonce,
   // which the caller's (possibly older) reading cannot lower.
   uint64_t base = committed_next_nonce;

@@ -82,8 +82,9 @@ class Mempool : public ledger::KnownTxs {
   // Adds a decoded transaction whose chain and signature were checked.
   // `committed_next_nonce` is the sender's next nonce in committed state
   // (used only when the pool holds nothing from that sender yet), read after
-  // commit_epoch() returned `epoch`. If a block committed since, that nonce
-  // may be stale: mempool.stale, read it again and retry.
+  // commit_epoch() returned `epoch`. If a block committed since, what the
+  // caller read (that nonce, the sender's keys) may be stale, for any
+  // sender: mempool.stale, read it again and retry.
   Result<AddResult> add(const ledger::Transaction& tx, uint64_t committed_next_nonce,
                         uint64_t epoch, NonceOrder order = NonceOrder::kWindow);
   // Same, for a caller that holds committed state still (tests).

@@ -236,6 +236,13 @@ TEST_CASE("a nonce read before a commit is refused as stale for a sender the poo
   CHECK(m.add(tx(a, 1), 0, epoch).status().code() == "mempool.stale");
   // Read again after the commit: the committed next nonce is 1.
   CHECK(m.add(tx(a, 1), 1, m.commit_epoch()));
+  // Also for a sender the pool still tracks: the block may have changed its
+  // keys, which the caller read with its state.
+  const uint64_t before = m.commit_epoch();
+  const std::vector<ledger::Transaction> other{tx(key(2), 0)};
+  m.on_commit(other);
+  CHECK(m.add(tx(a, 2), 0, before).status().code() == "mempool.stale");
+  CHECK(m.add(tx(a, 2), 0, m.commit_epoch()));
 }
 
 TEST_CASE("a sender whose in-flight transactions were removed leaves when the block is released") {
