@@ -175,6 +175,21 @@ void Mempool::remove(const Hash32& id, Rejection reason) {
   if (left.txs.empty() && left.cursor == left.base) let_go(s);
 }
 
+std::vector<Hash32> Mempool::drop_keys_not_in(const std::string& from,
+                                              const std::vector<identity::PublicKey>& keys,
+                                              const Rejection& reason) {
+  std::vector<Hash32> dropped;
+  {
+    std::lock_guard lock(mu_);
+    auto s = senders_.find(from);
+    if (s == senders_.end()) return dropped;
+    for (const auto& [nonce, e] : s->second.txs)
+      if (!std::binary_search(keys.begin(), keys.end(), e.tx.key())) dropped.push_back(e.tx.id());
+  }
+  for (const Hash32& id : dropped) remove(id, reason);
+  return dropped;
+}
+
 std::optional<ledger::Transaction> Mempool::get(const Hash32& id) const {
   std::lock_guard lock(mu_);
   auto it = by_id_.find(id);

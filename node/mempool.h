@@ -107,6 +107,11 @@ class Mempool : public ledger::KnownTxs {
   void remove(const Hash32& id, Rejection reason);
   // The pending transaction with this id, if any.
   std::optional<ledger::Transaction> get(const Hash32& id) const;
+  // A block changed the current keys of `from` to `keys` (sorted): drops its
+  // pending transactions signed with any other key, remembering `reason`.
+  std::vector<Hash32> drop_keys_not_in(const std::string& from,
+                                       const std::vector<identity::PublicKey>& keys,
+                                       const Rejection& reason);
   // The pending transaction of `from` with `nonce`, if any: a proposal's
   // transactions are taken from here instead of decoded again.
   std::optional<ledger::Transaction> find_known(const std::string& from,

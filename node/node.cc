@@ -5,10 +5,13 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <set>
+#include <tuple>
 
 #include "apps/anchor.h"
 #include "apps/answers.h"
@@ -557,6 +560,47 @@ Status Node::commit(const consensus::Committed& c) {
                          cand.executed_at);
 }
 
+namespace {
+
+// A StateReader holding one value: an account as a block wrote it.
+class OneValue : public ledger::StateReader {
+ public:
+  explicit OneValue(std::optional<std::string> value) : value_(std::move(value)) {}
+  Result<std::optional<std::string>> get(std::string_view, std::string_view) const override {
+    return value_;
+  }
+
+ private:
+  std::optional<std::string> value_;
+};
+
+}  // namespace
+
+void Node::evict_rekeyed(const ledger::ExecutedBlock& executed) {
+  std::set<std::string> done;
+  for (const std::string& did : executed.accounts_rekeyed) {
+    if (!done.insert(did).second) continue;
+    const auto w = std::lower_bound(executed.writes.begin(), executed.writes.end(),
+                                    std::make_pair(ledger::kAccountApp, did),
+                                    [](const ledger::StateWrite& a, const auto& k) {
+                                      return std::tie(a.app, a.key) < std::tie(k.first, k.second);
+                                    });
+    std::optional<std::string> value;
+    if (w != executed.writes.end() && w->app == ledger::kAccountApp && w->key == did)
+      value = w->value;
+    auto account = ledger::read_account(OneValue(value), did);
+    if (!account) continue;  // malformed: the executor would have refused it
+    const Rejection r{"tx.key_not_current", "its key is no longer a current key of " + did +
+                                                " (changed by block " +
+                                                std::to_string(executed.context.height) + ")"};
+    const std::vector<identity::PublicKey> none;
+    for (const Hash32& id : mempool_.drop_keys_not_in(did, *account ? (*account)->keys : none, r)) {
+      metrics_.rejected(r.code);
+      notify(id, rejected_tx_json(id, r));
+    }
+  }
+}
+
 Status Node::commit_executed(std::shared_ptr<const ledger::Block> block,
                              const ledger::CommitCertificate& cert, ledger::ExecutedBlock executed,
                              std::chrono::steady_clock::time_point cut_at,
@@ -641,6 +685,7 @@ Status Node::commit_executed(std::shared_ptr<const ledger::Block> block,
     metrics_.rejected(e.reason.code);
     notify(e.id, rejected_tx_json(e.id, e.reason));
   }
+  evict_rekeyed(executed);
   // Validator-set changes this block enacted reach the engine and the transport.
   IMI_RETURN_IF_ERROR(refresh_validator_sets());
   if (p2p_) announce_tip();

@@ -341,6 +341,11 @@ class Node : public api::NodeApi {
   // pending and admitted before `older_than_ms`, at most `max` of them.
   void resend_local_txs(const identity::PublicKey* to, uint64_t older_than_ms, size_t max);
 
+  // After a block: pending transactions of accounts it rekeyed whose key is
+  // no longer current are dropped as tx.key_not_current (a backup would keep
+  // them forever, reported pending, and blame an honest primary).
+  void evict_rekeyed(const ledger::ExecutedBlock& executed);
+
   // Current keys of accounts admission read from committed state, so the next
   // transaction from the same account skips the state read (guarded by
   // keys_mu_). An entry holds while no committed block lists the account in

@@ -105,6 +105,28 @@ TEST_CASE("in nonce order (the node's admission): only a sender's next nonce, so
   REQUIRE(m.add(tx(b, 1), 0, NonceOrder::kNext));
 }
 
+TEST_CASE("a block that changes a sender's keys drops its pending transactions signed otherwise") {
+  Mempool m(small());
+  auto a = key(1), b = key(2);
+  REQUIRE(m.add(tx(a, 0), 0));
+  REQUIRE(m.add(tx(a, 1), 0));
+  REQUIRE(m.add(tx(b, 0), 0));
+  const Rejection why{"tx.key_not_current", "rotated"};
+  // Still a current key: nothing goes.
+  std::vector<identity::PublicKey> keys{a.public_key(), key(3).public_key()};
+  std::sort(keys.begin(), keys.end());
+  CHECK(m.drop_keys_not_in(a.did(), keys, why).empty());
+  CHECK(m.size() == 3);
+  // Rotated out (or frozen: no keys): both of a's go, b's stays.
+  auto dropped = m.drop_keys_not_in(a.did(), {key(3).public_key()}, why);
+  CHECK(dropped.size() == 2);
+  CHECK(m.size() == 1);
+  CHECK(m.rejection(tx(a, 1).id())->code == "tx.key_not_current");
+  CHECK(m.drop_keys_not_in(b.did(), {}, why).size() == 1);
+  CHECK(m.size() == 0);
+  CHECK(m.drop_keys_not_in("did:imi:unknown", {}, why).empty());
+}
+
 TEST_CASE("caps: per sender and in total, with a clear mempool-full error") {
   Mempool m(small());
   auto a = key(1);
