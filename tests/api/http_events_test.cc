@@ -58,16 +58,7 @@ class WsClient {
   websocket::response_type response_;
 
  private:
-  void run_bounded() {
-    io_.restart();
-    io_.run_for(std::chrono::seconds(5));
-    if (!io_.stopped()) {
-      boost::system::error_code ignored;
-      ws_.next_layer().cancel(ignored);
-      io_.restart();
-      io_.run();
-    }
-  }
+  void run_bounded() { testing::run_bounded(io_, ws_.next_layer()); }
 
   asio::io_context io_;
   websocket::stream<tcp::socket> ws_;

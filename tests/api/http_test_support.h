@@ -291,6 +291,19 @@ class TestServer {
 
 using Response = http::response<http::string_body>;
 
+// Runs `io` for at most 5 s; if its work is not done by then, cancels what
+// waits on `socket` and lets the cancelled handlers finish.
+inline void run_bounded(asio::io_context& io, tcp::socket& socket) {
+  io.restart();
+  io.run_for(std::chrono::seconds(5));
+  if (!io.stopped()) {
+    boost::system::error_code ignored;
+    socket.cancel(ignored);
+    io.restart();
+    io.run();
+  }
+}
+
 // One client connection. Every read is bounded (5 s) so a broken server
 // fails the test instead of hanging it.
 class Client {
@@ -371,16 +384,7 @@ class Client {
   }
 
  private:
-  void run_bounded() {
-    io_.restart();
-    io_.run_for(std::chrono::seconds(5));
-    if (!io_.stopped()) {
-      boost::system::error_code ignored;
-      socket_.cancel(ignored);
-      io_.restart();
-      io_.run();
-    }
-  }
+  void run_bounded() { testing::run_bounded(io_, socket_); }
 
   asio::io_context io_;
   tcp::socket socket_;
