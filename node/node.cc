@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
-#include <tuple>
 
 #include "apps/anchor.h"
 #include "apps/answers.h"
@@ -560,35 +559,14 @@ Status Node::commit(const consensus::Committed& c) {
                          cand.executed_at);
 }
 
-namespace {
-
-// A StateReader holding one value: an account as a block wrote it.
-class OneValue : public ledger::StateReader {
- public:
-  explicit OneValue(std::optional<std::string> value) : value_(std::move(value)) {}
-  Result<std::optional<std::string>> get(std::string_view, std::string_view) const override {
-    return value_;
-  }
-
- private:
-  std::optional<std::string> value_;
-};
-
-}  // namespace
-
 void Node::evict_rekeyed(const ledger::ExecutedBlock& executed) {
+  if (executed.accounts_rekeyed.empty()) return;
+  const std::unique_ptr<ledger::StateReader> after = executor_->reader_after(executed);
   std::set<std::string> done;
   for (const std::string& did : executed.accounts_rekeyed) {
     if (!done.insert(did).second) continue;
-    const auto w = std::lower_bound(executed.writes.begin(), executed.writes.end(),
-                                    std::make_pair(ledger::kAccountApp, did),
-                                    [](const ledger::StateWrite& a, const auto& k) {
-                                      return std::tie(a.app, a.key) < std::tie(k.first, k.second);
-                                    });
-    std::optional<std::string> value;
-    if (w != executed.writes.end() && w->app == ledger::kAccountApp && w->key == did)
-      value = w->value;
-    auto account = ledger::read_account(OneValue(value), did);
+    // The block wrote this account: read from its writes, not the tree.
+    auto account = ledger::read_account(*after, did);
     if (!account) continue;  // malformed: the executor would have refused it
     const Rejection r{"tx.key_not_current", "its key is no longer a current key of " + did +
                                                 " (changed by block " +
