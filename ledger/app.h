@@ -19,6 +19,32 @@
 // "account" namespace (the identity app rotates keys); AppState refuses other
 // writes. A transaction whose apply() returns a nonzero code has its writes
 // and events discarded; its nonce is still used.
+//
+// Deadlines (DESIGN "What every workflow app shares"): while it applies, an
+// app may schedule a deadline (AppState::schedule: a key of its own and a
+// block time) or cancel one. At the start of the first block whose time is
+// at or after the deadline, before that block's transactions, the executor
+// fires it: App::on_deadline(key) runs like a transaction (writes, events, a
+// code; writes discarded on a nonzero code) and its result is appended after
+// the transactions' results in results_root. Deadlines fire in (time, app,
+// key) order, at most BlockTimeRules::deadlines_per_block_max per block; the
+// rest wait for the next block. One deadline per (app, key): scheduling it
+// again moves it. The schedule lives in state, namespace "deadline":
+//   "at/<time, 16 decimal digits>/<app>/<key>" -> {"app","key","time"}
+//   "by/<app>/<key>"                           -> {"time"}
+// so it is part of the state root like everything else.
+//
+// Delegation (ledger/delegation.h): a transaction with "on_behalf_of" runs
+// for that principal when the principal granted its sender a delegation
+// covering the app and op; apps that allow it (accepts_delegation()) act for
+// tx.actor(). The executor checks the delegation before check() and gives
+// code kCodeForbidden when it does not cover the transaction.
+//
+// Queries (DESIGN "app queries"): an app that declares indexed() has every
+// committed value of its namespace also kept in an ordered index (the
+// store's "x/" range, written in the block's batch), and answers named
+// read-only queries by scanning it (App::query). The API reads each key a
+// query names, with its state proof, at one committed root.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -47,6 +73,13 @@ constexpr int64_t kCodeBadArgs = 3;     // args malformed for the op
 constexpr int64_t kCodeForbidden = 4;   // the sender lacks the role or right
 constexpr int64_t kCodeNotFound = 5;    // the object the op names does not exist
 constexpr int64_t kCodeConflict = 6;    // the object already exists / state forbids the op now
+
+// Namespaces the executor owns; no app may take these names.
+constexpr std::string_view kDeadlineNamespace = "deadline";
+// Latest time a deadline may name (16 decimal digits; year 2286).
+constexpr uint64_t kDeadlineTimeMax = 9999999999999999ull;
+// Bytes of a deadline key (an app's own key, e.g. "loan/<id>").
+constexpr size_t kDeadlineKeyBytesMax = 256;
 
 // The block a transaction runs in.
 struct BlockContext {
@@ -96,6 +129,17 @@ class AppState : public StateReader {
   // Appends an event (strict JSON; integers only) to the transaction's result.
   void emit(const rapidjson::Value& event);
 
+  // Schedules this app's deadline `key` (1..kDeadlineKeyBytesMax bytes, no
+  // NUL) at block time `time_ms` (<= kDeadlineTimeMax), replacing any earlier
+  // time for that key. A deadline at or before the current block's time fires
+  // at the start of the next block. state.bad_deadline for a bad key or time
+  // (a bug in the app), state.* if storage failed.
+  Status schedule(std::string_view key, uint64_t time_ms);
+  // Cancels this app's deadline `key`; nothing happens if none is pending.
+  Status cancel(std::string_view key);
+  // The time of this app's pending deadline `key`, nullopt if none.
+  Result<std::optional<uint64_t>> deadline_of(std::string_view key) const;
+
   using WriteMap = std::map<std::pair<std::string, std::string>, std::optional<std::string>>;
   const WriteMap& writes() const { return writes_; }
   const rapidjson::Document& events() const { return events_; }
@@ -108,6 +152,43 @@ class AppState : public StateReader {
   WriteMap writes_;
   rapidjson::Document events_;  // an array
 };
+
+// Read access to the ordered index of committed values (see "Queries"
+// above), as of the last committed block. Thread-safe implementations only.
+struct IndexEntry {
+  std::string key;    // the app's key
+  std::string value;  // value bytes (JCS)
+};
+class IndexReader {
+ public:
+  virtual ~IndexReader() = default;
+  // Up to `limit` entries of namespace `app` whose key starts with `prefix`
+  // and sorts after `start_after` (byte order; empty: from the first), in
+  // key order. store.io if the read failed.
+  virtual Result<std::vector<IndexEntry>> scan(std::string_view app, std::string_view prefix,
+                                               std::string_view start_after,
+                                               size_t limit) const = 0;
+};
+
+// A query's parameters: the URL's query string, decoded (cursor and limit
+// removed and passed apart).
+using QueryParams = std::map<std::string, std::string, std::less<>>;
+
+// What a query answers: the state keys of the app's records to return, in
+// order (the API serves each with its value and proof), and the cursor for
+// the next page (empty at the end).
+struct QueryPage {
+  std::vector<std::string> keys;
+  std::string next;
+};
+
+// The common shape of a query: the index entries of `app` under `prefix`
+// after `cursor` (an index key this function returned as `next`), at most
+// `limit`, each turned into the record key to return by `to_key` (identity
+// when null). `next` is the last index key read when the page is full.
+Result<QueryPage> scan_query(const IndexReader& index, std::string_view app,
+                             std::string_view prefix, std::string_view cursor, size_t limit,
+                             std::string (*to_key)(const IndexEntry&) = nullptr);
 
 class App {
  public:
@@ -125,6 +206,30 @@ class App {
   // An error Status (not a code) means storage failed.
   virtual Result<TxOutcome> apply(const Transaction& tx, const BlockContext& ctx,
                                   AppState& state) const = 0;
+
+  // Fires this app's deadline `key` (scheduled with AppState::schedule; the
+  // executor has already removed it, so the hook may schedule it again).
+  // Like apply(): a code, and on success writes and events. Default: code
+  // kCodeUnknownOp (an app that never schedules never gets here).
+  virtual Result<TxOutcome> on_deadline(std::string_view key, const BlockContext& ctx,
+                                        AppState& state) const;
+
+  // Whether a delegate may send this app's transactions on behalf of a
+  // principal (ledger/delegation.h); the app then acts for tx.actor().
+  virtual bool accepts_delegation() const { return false; }
+
+  // Whether the app's namespace is kept in the ordered index (queries).
+  virtual bool indexed() const { return false; }
+  // Answers read-only query `name` over the index at the last committed
+  // block: at most `limit` keys after `cursor` (empty: the first page).
+  // query.unknown for a query the app does not have, query.bad_param (the
+  // message names the parameter) for bad parameters; store.* if reading
+  // failed. Default: query.unknown.
+  virtual Result<QueryPage> query(std::string_view name, const QueryParams& params,
+                                  std::string_view cursor, size_t limit,
+                                  const IndexReader& index) const;
+  // The names of the queries query() answers (for errors and the API's list).
+  virtual std::vector<std::string> query_names() const { return {}; }
 };
 
 }  // namespace imi::ledger

@@ -186,11 +186,40 @@ TxResult TxResult::of_code(int64_t code, std::string message) {
   return std::move(r).value();
 }
 
+Result<TxResult> TxResult::make_deadline(FiredDeadline deadline, int64_t code,
+                                         const rapidjson::Value& events, std::string message) {
+  rapidjson::Document d;
+  d.SetObject();
+  auto& a = d.GetAllocator();
+  d.AddMember("code", rapidjson::Value(code), a);
+  rapidjson::Value dl(rapidjson::kObjectType);
+  dl.AddMember("app", rapidjson::Value(deadline.app.c_str(), a), a);
+  dl.AddMember("key", rapidjson::Value(deadline.key.c_str(), a), a);
+  dl.AddMember("time", rapidjson::Value(static_cast<int64_t>(deadline.time_ms)), a);
+  d.AddMember("deadline", dl, a);
+  rapidjson::Value ev;
+  ev.CopyFrom(events, a);
+  d.AddMember("events", ev, a);
+  return from_json(d, std::move(message));
+}
+
 Result<TxResult> TxResult::from_json(const rapidjson::Value& value, std::string message) {
   if (!value.IsObject())
     return Status::error("result.not_object", "a result must be {\"code\",\"events\"}");
-  Status members = expect_members(value, {"code", "events"});
+  Status members = expect_members(value, {"code", "events"}, {"deadline"});
   if (!members.is_ok()) return reprefix(members, "result");
+  std::optional<FiredDeadline> deadline;
+  if (has_field(value, "deadline")) {
+    auto dl = get_object(value, "deadline");
+    auto bad = Status::error("result.bad_deadline",
+                             "deadline must be {\"app\",\"key\",\"time\"}");
+    if (!dl || !expect_members(**dl, {"app", "key", "time"}).is_ok()) return bad;
+    auto app = get_string(**dl, "app");
+    auto key = get_string(**dl, "key");
+    auto time = get_uint(**dl, "time");
+    if (!app || !key || !time || !is_valid_name(*app)) return bad;
+    deadline = FiredDeadline{std::string(*app), std::string(*key), *time};
+  }
   auto code = get_int(value, "code");
   if (!code) return recode(code.status(), "result.bad_code");
   auto events = get_array(value, "events");
@@ -205,7 +234,19 @@ Result<TxResult> TxResult::from_json(const rapidjson::Value& value, std::string 
   TxResult r;
   r.code_ = *code;
   r.events_ = std::make_shared<const rapidjson::Document>(std::move(parsed).value());
-  r.canonical_ = "{\"code\":" + std::to_string(r.code_) + ",\"events\":" + jcs(*r.events_) + "}";
+  if (deadline) {
+    rapidjson::Document d(rapidjson::kObjectType);
+    auto& a = d.GetAllocator();
+    d.AddMember("app", rapidjson::Value(deadline->app.c_str(), a), a);
+    d.AddMember("key", rapidjson::Value(deadline->key.c_str(), a), a);
+    d.AddMember("time", rapidjson::Value(static_cast<int64_t>(deadline->time_ms)), a);
+    r.canonical_ = "{\"code\":" + std::to_string(r.code_) + ",\"deadline\":" + jcs(d) +
+                   ",\"events\":" + jcs(*r.events_) + "}";
+  } else {
+    r.canonical_ =
+        "{\"code\":" + std::to_string(r.code_) + ",\"events\":" + jcs(*r.events_) + "}";
+  }
+  r.deadline_ = std::move(deadline);
   r.message_ = std::move(message);
   return r;
 }

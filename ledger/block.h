@@ -91,8 +91,20 @@ struct BlockHeader {
 // the others) and the events it emitted. Its results_root leaf is
 // JCS({"code":code,"events":events}); the free-text message is kept beside
 // it for the API and never hashed, so rewording one is not a fork.
+// A fired deadline's result (ledger/app.h "Deadlines") has the same shape
+// plus the deadline that fired: JCS({"code","deadline":{"app","key","time"},
+// "events"}); a block's results are its transactions' in block order, then
+// its fired deadlines' in firing order (the header's tx_count says where the
+// transactions' end).
 // Error codes: result.not_object, result.missing_field, result.unknown_field,
-// result.bad_code, result.bad_events (not an array of strict JSON values).
+// result.bad_code, result.bad_events (not an array of strict JSON values),
+// result.bad_deadline.
+struct FiredDeadline {
+  std::string app, key;
+  uint64_t time_ms = 0;
+  bool operator==(const FiredDeadline&) const = default;
+};
+
 class TxResult {
  public:
   // `events` must be an array of strict JSON values (integers only).
@@ -100,6 +112,9 @@ class TxResult {
                                std::string message = {});
   // An empty event list.
   static TxResult of_code(int64_t code, std::string message = {});
+  // A fired deadline's result.
+  static Result<TxResult> make_deadline(FiredDeadline deadline, int64_t code,
+                                        const rapidjson::Value& events, std::string message = {});
   // From the hashed form {"code","events"}; the message is not in it.
   static Result<TxResult> from_json(const rapidjson::Value& value, std::string message = {});
   static Result<TxResult> decode(std::string_view text, std::string message = {});
@@ -107,7 +122,9 @@ class TxResult {
   int64_t code() const { return code_; }
   const rapidjson::Value& events() const { return *events_; }
   const std::string& message() const { return message_; }
-  // JCS({"code","events"}): the results_root leaf.
+  // The deadline this result is of; nullopt for a transaction's result.
+  const std::optional<FiredDeadline>& deadline() const { return deadline_; }
+  // JCS({"code","events"}) (with "deadline" for a deadline's): the results_root leaf.
   const std::string& canonical() const { return canonical_; }
 
  private:
@@ -116,6 +133,7 @@ class TxResult {
   std::shared_ptr<const rapidjson::Document> events_;
   std::string canonical_;
   std::string message_;
+  std::optional<FiredDeadline> deadline_;
 };
 
 // RFC 6962 roots (ledger/merkle.h).

@@ -4,12 +4,13 @@
 #include <map>
 #include <unordered_map>
 
+#include "ledger/deadlines.h"
+#include "ledger/delegation.h"
 #include "ledger/executor_account.h"
 #include "ledger/json.h"
 #include "ledger/merkle.h"
 
 namespace imi::ledger {
-namespace {
 
 using WriteMap = AppState::WriteMap;
 
@@ -49,6 +50,10 @@ class BlockState : public StateReader {
     latest_[ValueCache::flat_key(app, key)] = value;
     writes_[{std::string(app), std::string(key)}] = std::move(value);
   }
+  void erase(std::string_view app, std::string_view key) {
+    latest_[ValueCache::flat_key(app, key)] = std::nullopt;
+    writes_[{std::string(app), std::string(key)}] = std::nullopt;
+  }
   const WriteMap& writes() const { return writes_; }
 
  private:
@@ -59,6 +64,8 @@ class BlockState : public StateReader {
   // The value of every key read or written so far (nullopt: absent).
   mutable std::unordered_map<std::string, std::optional<std::string>> latest_;
 };
+
+namespace {
 
 // The state after an executed, uncommitted block.
 class AfterReader : public StateReader {
@@ -106,7 +113,7 @@ Result<std::unique_ptr<Executor>> Executor::make(const NodeReader& committed_nod
             [](const auto& a, const auto& b) { return a->name() < b->name(); });
   for (size_t i = 0; i < apps.size(); ++i) {
     std::string_view name = apps[i]->name();
-    if (!is_valid_name(name) || name == kAccountApp) {
+    if (!is_valid_name(name) || name == kAccountApp || name == kDeadlineNamespace) {
       return Status::error("exec.bad_app", "app name \"" + std::string(name) + "\" is not allowed");
     }
     if (i > 0 && apps[i - 1]->name() == name) {
@@ -120,7 +127,69 @@ Executor::Executor(const NodeReader& committed_nodes, std::vector<std::unique_pt
                    ExecutorOptions options)
     : tree_(committed_nodes, options.tree),
       apps_(std::move(apps)),
+      index_(options.index),
+      deadlines_per_block_max_(options.deadlines_per_block_max),
       values_(options.value_cache_bytes) {}
+
+bool Executor::indexed_namespace(std::string_view name) const {
+  if (name == kDeadlineNamespace) return true;
+  const App* a = app(name);
+  return a != nullptr && a->indexed();
+}
+
+Result<std::optional<uint64_t>> Executor::next_deadline() const {
+  if (index_ == nullptr) return std::optional<uint64_t>();
+  auto first = index_->scan(kDeadlineNamespace, "at/", "", 1);
+  if (!first) return first.status();
+  if (first->empty()) return std::optional<uint64_t>();
+  auto d = parse_deadline_entry(first->front());
+  if (!d) return d.status();
+  return std::optional<uint64_t>(d->time_ms);
+}
+
+Status Executor::fire_deadlines(const BlockContext& ctx, BlockState& block_state,
+                                ExecutedBlock& out) {
+  if (index_ == nullptr || ctx.height == 0 || deadlines_per_block_max_ == 0) return Status::ok();
+  auto due = index_->scan(kDeadlineNamespace, "at/", "", deadlines_per_block_max_);
+  if (!due) return due.status();
+  for (const IndexEntry& e : *due) {
+    auto d = parse_deadline_entry(e);
+    if (!d) return d.status();
+    if (d->time_ms > ctx.time_ms) break;
+    // The deadline leaves the schedule whatever its hook decides.
+    DeadlineKeys keys = deadline_keys(d->app, d->key, d->time_ms);
+    block_state.erase(kDeadlineNamespace, keys.at);
+    block_state.erase(kDeadlineNamespace, keys.by);
+    FiredDeadline fired{d->app, d->key, d->time_ms};
+    const App* a = app(d->app);
+    if (a == nullptr) {
+      out.results.push_back(std::move(TxResult::make_deadline(
+                                           fired, kCodeUnknownApp,
+                                           rapidjson::Value(rapidjson::kArrayType),
+                                           "no app named " + d->app))
+                                .value());
+      continue;
+    }
+    AppState st(block_state, d->app);
+    auto outcome = a->on_deadline(d->key, ctx, st);
+    if (!outcome) return outcome.status();
+    if (outcome->ok()) {
+      for (const auto& [where, value] : st.writes())
+        if (where.first == kAccountApp) out.accounts_rekeyed.push_back(where.second);
+      block_state.merge(st.writes());
+      auto r = TxResult::make_deadline(fired, kCodeOk, st.events(), std::move(outcome->message));
+      if (!r) return r.status();
+      out.results.push_back(std::move(r).value());
+    } else {
+      auto r = TxResult::make_deadline(fired, outcome->code,
+                                       rapidjson::Value(rapidjson::kArrayType),
+                                       std::move(outcome->message));
+      if (!r) return r.status();
+      out.results.push_back(std::move(r).value());
+    }
+  }
+  return Status::ok();
+}
 
 const App* Executor::app(std::string_view name) const {
   auto it = std::lower_bound(apps_.begin(), apps_.end(), name,
@@ -148,7 +217,20 @@ Result<ExecutedBlock> Executor::run(const Hash32& parent_root, const BlockContex
   // A block on another root than the cache's (the first after start, or after
   // a block that did not commit) starts the cache over at its root.
   if (parent_root != values_.root()) values_.reset(parent_root);
+  if (index_ != nullptr && committed_root_ && *committed_root_ != parent_root)
+    return Status::error("exec.index_behind",
+                         "block " + std::to_string(ctx.height) +
+                             " does not extend the committed head, whose deadline schedule "
+                             "the index holds");
   BlockState block_state(tree_, parent_root, &values_);
+  // Deadlines fire first; their results follow the transactions'.
+  std::vector<TxResult> fired;
+  {
+    ExecutedBlock scratch;
+    IMI_RETURN_IF_ERROR(fire_deadlines(ctx, block_state, scratch));
+    fired = std::move(scratch.results);
+    out.accounts_rekeyed = std::move(scratch.accounts_rekeyed);
+  }
 
   for (size_t i = 0; i < txs.size(); ++i) {
     const Transaction& tx = txs[i];
@@ -169,9 +251,16 @@ Result<ExecutedBlock> Executor::run(const Hash32& parent_root, const BlockContex
       outcome = TxOutcome::fail(kCodeUnknownApp, "no app named " + tx.app());
     } else {
       app_state.emplace(block_state, std::string(a->name()));
-      auto checked = a->check(tx, ctx, *app_state);
-      if (!checked) return checked.status();
-      outcome = *checked;
+      if (!tx.on_behalf_of().empty()) {
+        auto allowed = check_delegation(tx, ctx, block_state, a->accepts_delegation());
+        if (!allowed) return allowed.status();
+        outcome = *allowed;
+      }
+      if (outcome.ok()) {
+        auto checked = a->check(tx, ctx, *app_state);
+        if (!checked) return checked.status();
+        outcome = *checked;
+      }
       if (outcome.ok()) {
         auto applied = a->apply(tx, ctx, *app_state);
         if (!applied) return applied.status();
@@ -191,6 +280,7 @@ Result<ExecutedBlock> Executor::run(const Hash32& parent_root, const BlockContex
     out.txs.push_back(tx);
   }
 
+  for (auto& r : fired) out.results.push_back(std::move(r));
   out.results_root = compute_results_root(out.results);
   auto root = finish_state(tree_, parent_root, block_state.writes(), out);
   if (!root) return root.status();
@@ -276,6 +366,9 @@ Status Executor::commit(Store& store, const Block& block, const CommitCertificat
   for (const auto& tx : block.txs()) c.tx_ids.push_back(tx.id());
   c.result_json.reserve(executed.results.size());
   for (const auto& r : executed.results) c.result_json.push_back(r.canonical());
+  c.index_writes.clear();
+  for (const StateWrite& w : executed.writes)
+    if (indexed_namespace(w.app)) c.index_writes.push_back(IndexWrite{w.app, w.key, w.value});
   executed.new_nodes.write_to(c.state_writes);
   LevelDbNodeStore::put_root(c.state_writes, h.height, executed.state_root);
   c.sync = sync;
@@ -284,6 +377,7 @@ Status Executor::commit(Store& store, const Block& block, const CommitCertificat
     values_.reset(executed.parent_state_root);
     return committed;
   }
+  committed_root_ = executed.state_root;
   // The cache follows the committed head.
   if (values_.root() == executed.parent_state_root) {
     values_.advance(executed.writes, executed.state_root);

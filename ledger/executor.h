@@ -4,17 +4,23 @@
 // (STYLE.md, after CometBFT's FinalizeBlock).
 //
 // Execution of a block at height h on the state with root `parent_root`:
+//   first the deadlines due at the block's time (ledger/app.h "Deadlines"),
+//   at most deadlines_per_block_max, in (time, app, key) order: each is
+//   removed from the schedule and its app's on_deadline() runs (writes and
+//   events kept on code 0, dropped otherwise); then
 //   for each transaction, in order:
 //     1. the sender rule (ledger/executor_account.h); a breach makes the block
 //        invalid (or, when proposing, leaves the transaction out);
 //     2. the account's nonce is used (and the account created if new), whatever
 //        happens next;
-//     3. the app named by tx.app: unknown -> code kCodeUnknownApp; else
-//        check() then apply(); on a nonzero code the app's writes and events
-//        are dropped;
+//     3. the app named by tx.app: unknown -> code kCodeUnknownApp; else,
+//        for a transaction sent on_behalf_of someone, the delegation
+//        (ledger/delegation.h; code kCodeForbidden if it does not cover it);
+//        then check() then apply(); on a nonzero code the app's writes and
+//        events are dropped;
 //   then all writes of the block go to the state tree in one batch update.
-// Result: one TxResult per transaction, results_root, the new state_root and
-// the new tree nodes. Nothing is written to LevelDB until commit(): state of a
+// Result: one TxResult per transaction then one per fired deadline,
+// results_root over all of them, the new state_root and the new tree nodes. Nothing is written to LevelDB until commit(): state of a
 // block not yet committed lives only in the ExecutedBlock.
 //
 // Signatures are not checked here: Block::validate() checks them for a block
@@ -44,6 +50,8 @@
 
 namespace imi::ledger {
 
+class BlockState;  // executor.cc
+
 // A transaction left out of a proposal, and why (a sender-rule code).
 struct ExcludedTx {
   size_t index = 0;  // in the input
@@ -53,6 +61,7 @@ struct ExcludedTx {
 struct ExecutedBlock {
   BlockContext context;
   std::vector<Transaction> txs;  // the transactions included, in block order
+  // One per transaction (same order), then one per fired deadline.
   std::vector<TxResult> results;
   Hash32 results_root{};
   Hash32 parent_state_root{};
@@ -73,6 +82,12 @@ struct ExecutorOptions {
   // Bytes of state values kept at the committed head (ledger/value_cache.h),
   // so blocks read active accounts without walking the tree; 0: none.
   size_t value_cache_bytes = 32u << 20;
+  // The ordered index of committed values (usually a StoreIndex over the
+  // Store the executor commits to): where deadlines due are found. nullptr:
+  // no deadline ever fires (tests of apps without deadlines). Not owned.
+  const IndexReader* index = nullptr;
+  // Deadlines fired per block at most (genesis block_time).
+  size_t deadlines_per_block_max = 256;
 };
 
 // A StateReader over a StateTree at one root. Not thread-safe (the tree is
@@ -143,6 +158,14 @@ class Executor {
 
   const App* app(std::string_view name) const;
 
+  // The earliest pending deadline's time at the committed head, nullopt if
+  // none (or no index): the primary proposes an empty block when it is due.
+  Result<std::optional<uint64_t>> next_deadline() const;
+  // The state root the index is at (the committed head's): set by commit()
+  // and, after a restart, by the owner. A block run on another parent root
+  // would fire deadlines from the wrong schedule: exec.index_behind.
+  void set_committed_root(const Hash32& root) { committed_root_ = root; }
+
   // Fills the state tree's node cache from the tree at `root`, top levels
   // first (StateTree::warm, up to 90% of the cache): a node calls it once at
   // start so its first blocks do not read every upper node from LevelDB.
@@ -155,8 +178,15 @@ class Executor {
   Result<ExecutedBlock> run(const Hash32& parent_root, const BlockContext& ctx,
                             std::span<const Transaction> txs, bool proposing);
 
+  // Fires the deadlines due at ctx.time_ms into `out.results`.
+  Status fire_deadlines(const BlockContext& ctx, BlockState& state, ExecutedBlock& out);
+  bool indexed_namespace(std::string_view app) const;
+
   StateTree tree_;
   std::vector<std::unique_ptr<App>> apps_;  // sorted by name
+  const IndexReader* index_;
+  size_t deadlines_per_block_max_;
+  std::optional<Hash32> committed_root_;
   // Values at the last committed root (or at the root of the first block run
   // after a reset); blocks run on that root read through it.
   ValueCache values_;

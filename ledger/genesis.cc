@@ -104,7 +104,7 @@ Result<Genesis> Genesis::parse(std::string_view text) {
   const rapidjson::Document& doc = *parsed;
   if (!doc.IsObject()) return bad_field("(top level)", "must be an object");
   if (Status s = expect_members(doc, {"v", "chain", "time", "validators"},
-                                {"roles", "limits", "block_time", "rules_version"});
+                                {"roles", "limits", "block_time", "rules_version", "apps"});
       !s.is_ok()) {
     return Status::error("genesis.bad_field", s.message());
   }
@@ -156,8 +156,17 @@ Result<Genesis> Genesis::parse(std::string_view text) {
   }
   if (has_field(doc, "block_time")) {
     const rapidjson::Value& bt = doc["block_time"];
-    if (!expect_members(bt, {}, {"delta_ms", "empty_block_period_ms"}).is_ok()) {
-      return bad_field("block_time", "may hold only delta_ms and empty_block_period_ms");
+    if (!expect_members(bt, {}, {"delta_ms", "empty_block_period_ms", "deadlines_per_block_max"})
+             .is_ok()) {
+      return bad_field("block_time",
+                       "may hold only delta_ms, empty_block_period_ms and deadlines_per_block_max");
+    }
+    if (has_field(bt, "deadlines_per_block_max")) {
+      auto n = get_uint(bt, "deadlines_per_block_max");
+      if (!n || *n == 0 || *n > kDeadlinesPerBlockLimit)
+        return bad_field("block_time.deadlines_per_block_max",
+                         "must be an integer in 1.." + std::to_string(kDeadlinesPerBlockLimit));
+      g.block_time_.deadlines_per_block_max = *n;
     }
     if (has_field(bt, "delta_ms")) {
       auto d = get_uint(bt, "delta_ms");
@@ -177,8 +186,26 @@ Result<Genesis> Genesis::parse(std::string_view text) {
     if (!rv || *rv == 0) return bad_field("rules_version", "must be a positive integer");
     g.rules_version_ = *rv;
   }
+  if (has_field(doc, "apps")) {
+    auto apps = get_object(doc, "apps");
+    if (!apps) return bad_field("apps", "must be an object of app name -> parameters object");
+    for (const auto& m : (*apps)->GetObject()) {
+      std::string_view name(m.name.GetString(), m.name.GetStringLength());
+      if (!is_valid_name(name) || !m.value.IsObject())
+        return bad_field("apps", "must map app names to parameter objects");
+      g.app_params_[std::string(name)] = jcs(m.value);
+    }
+  }
   g.canonical_ = jcs(doc);
   return g;
+}
+
+Result<std::optional<rapidjson::Document>> Genesis::app_params(std::string_view app) const {
+  auto it = app_params_.find(std::string(app));
+  if (it == app_params_.end()) return std::optional<rapidjson::Document>();
+  auto doc = parse_strict(it->second);
+  if (!doc) return doc.status();
+  return std::optional<rapidjson::Document>(std::move(doc).value());
 }
 
 }  // namespace imi::ledger

@@ -19,7 +19,14 @@
 //                     "empty_block_period_ms": int}
 //                                          T: empty block at least every T while
 //                                          a deadline is pending (default 1000)
+//                     "deadlines_per_block_max": int}
+//                                          deadlines fired per block at most
+//                                          (default 256, 1..kDeadlinesPerBlockLimit)
 //     "rules_version"?: int                version of the block rules (default 1)
+//     "apps"?: {"<app>": {...}, ...}       each app's parameters (its limits),
+//                                          read by that app's init_genesis(),
+//                                          which checks them and writes them to
+//                                          state (the share app's "params")
 //   }
 // A role name follows the app/op name rule ([a-z][a-z0-9_]{0,31}).
 //
@@ -33,6 +40,8 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,7 +67,9 @@ struct RoleGrant {
 struct BlockTimeRules {
   uint64_t delta_ms = 2000;               // Δ
   uint64_t empty_block_period_ms = 1000;  // T
+  uint64_t deadlines_per_block_max = 256;
 };
+constexpr uint64_t kDeadlinesPerBlockLimit = 10000;
 
 class Genesis {
  public:
@@ -71,6 +82,8 @@ class Genesis {
   const ValidityLimits& limits() const { return limits_; }
   const BlockTimeRules& block_time() const { return block_time_; }
   uint64_t rules_version() const { return rules_version_; }
+  // The parameters object genesis gives `app` ("apps"), nullopt if none.
+  Result<std::optional<rapidjson::Document>> app_params(std::string_view app) const;
   // JCS of the file as parsed, and its SHA-256.
   const std::string& canonical() const { return canonical_; }
   Hash32 hash() const;
@@ -85,6 +98,7 @@ class Genesis {
   ValidityLimits limits_;
   BlockTimeRules block_time_;
   uint64_t rules_version_ = 1;
+  std::map<std::string, std::string> app_params_;  // app -> JCS of its object
   std::string canonical_;
 };
 

@@ -210,6 +210,17 @@ Status Store::recover() {
                                                std::to_string(kStoreSchemaVersion) +
                                                ": upgrade the node");
     }
+    if (version == 2) {
+      // 2 -> 3 adds the index range and deadline results; a version 2 store
+      // has neither, and an empty index is right for it (see kStoreSchemaVersion).
+      std::string v;
+      put_be(v, kStoreSchemaVersion, 4);
+      leveldb::WriteOptions wo;
+      wo.sync = true;
+      leveldb::Status s = db_->Put(wo, kSchemaKey, v);
+      if (!s.ok()) return io_error(s, "upgrading the store schema from 2 to 3");
+      version = kStoreSchemaVersion;
+    }
     if (version < kStoreSchemaVersion) {
       return Status::error("store.schema", "store schema version " + std::to_string(version) +
                                                " is older than this node's " +
@@ -274,10 +285,10 @@ Status Store::commit_block(BlockCommit&& c) {
   if (c.cert_json.empty() && c.height != 0) {
     return Status::error("store.bad_commit", "a block above genesis needs its commit certificate");
   }
-  if (c.result_json.size() != c.tx_ids.size()) {
+  if (c.result_json.size() < c.tx_ids.size()) {
     return Status::error("store.bad_commit", "need one result per transaction");
   }
-  if (c.tx_ids.size() > UINT32_MAX)
+  if (c.result_json.size() > UINT32_MAX)
     return Status::error("store.bad_commit", "too many transactions");
   {
     std::vector<Hash32> sorted = c.tx_ids;
@@ -310,6 +321,14 @@ Status Store::commit_block(BlockCommit&& c) {
     put_be(loc, i, 4);
     batch.Put(tx_key(c.tx_ids[i]), loc);
     batch.Put(result_key(c.height, static_cast<uint32_t>(i)), c.result_json[i]);
+  }
+  for (size_t i = c.tx_ids.size(); i < c.result_json.size(); ++i)
+    batch.Put(result_key(c.height, static_cast<uint32_t>(i)), c.result_json[i]);
+  for (const IndexWrite& w : c.index_writes) {
+    if (w.value)
+      batch.Put(index_key(w.app, w.key), *w.value);
+    else
+      batch.Delete(index_key(w.app, w.key));
   }
   StoreHead next{c.height, c.block_id};
   batch.Put(kHeadKey, encode_head(next));  // last: the record that says the block is whole
@@ -396,6 +415,37 @@ Result<TxLocation> Store::tx_location(const Hash32& tx_id) const {
   if (r->size() != 12)
     return Status::error("store.corrupt", "transaction index entry is malformed");
   return TxLocation{get_be(*r, 0, 8), static_cast<uint32_t>(get_be(*r, 8, 4))};
+}
+
+std::string Store::index_key(std::string_view app, std::string_view key) {
+  std::string k(kIndexPrefix);
+  k.append(app);
+  k.push_back('/');
+  k.append(key);
+  return k;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Store::scan_index(
+    std::string_view app, std::string_view prefix, std::string_view start_after,
+    size_t limit) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  const std::string ns = index_key(app, "");
+  const std::string from = ns + std::string(prefix);
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  if (start_after.empty() || start_after < prefix) {
+    it->Seek(from);
+  } else {
+    it->Seek(ns + std::string(start_after));
+    if (it->Valid() && it->key() == leveldb::Slice(ns + std::string(start_after))) it->Next();
+  }
+  for (; it->Valid() && out.size() < limit; it->Next()) {
+    leveldb::Slice k = it->key();
+    if (!k.starts_with(from)) break;
+    out.emplace_back(std::string(k.data() + ns.size(), k.size() - ns.size()),
+                     it->value().ToString());
+  }
+  if (!it->status().ok()) return io_error(it->status(), "scanning the index of " + std::string(app));
+  return out;
 }
 
 Result<std::string> Store::result_json(uint64_t height, uint32_t position) const {

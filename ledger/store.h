@@ -17,8 +17,15 @@
 //   "c/" ‖ height                   -> commit certificate JSON (JCS); none for genesis
 //   "t/" ‖ tx id                    -> 8-byte BE height ‖ 4-byte BE position
 //   "r/" ‖ height ‖ position        -> result JSON (JCS of {"code","events"})
+//   "r/" ‖ height ‖ position           positions tx_count.. hold the results of
+//                                      the deadlines the block fired, in order
 //   kStatePrefix ("s/") ‖ ...       -> state-tree nodes; the state tree owns this
 //                                      range and defines its keys (ledger/smt.h)
+//   kIndexPrefix ("x/") ‖ app ‖ "/" ‖ key -> value bytes (JCS): the ordered
+//                                      index of the committed values of indexed
+//                                      namespaces (ledger/app.h "Queries"),
+//                                      written in the block's batch, so it is
+//                                      always at the head block's state
 // No other prefix is used; a new one needs a schema version bump.
 //
 // Thread-safety: all reads may run concurrently with each other and with one
@@ -45,10 +52,21 @@
 namespace imi::ledger {
 
 // 2: the state tree stores its internal nodes in pages (ledger/smt_store.h,
-// issue 2). A store of another version is refused, never misread.
-constexpr uint32_t kStoreSchemaVersion = 2;
+// issue 2). 3: the ordered index "x/" and deadline results (issue 17). A
+// store of version 2 is converted at open by writing the new version: no
+// namespace was indexed before 3, so its index is rightly empty. Any other
+// version is refused, never misread.
+constexpr uint32_t kStoreSchemaVersion = 3;
 // Key prefix reserved for the state tree's nodes.
 constexpr std::string_view kStatePrefix = "s/";
+// Key prefix of the ordered index of committed values.
+constexpr std::string_view kIndexPrefix = "x/";
+
+// One change to the ordered index: value bytes, or nullopt to delete.
+struct IndexWrite {
+  std::string app, key;
+  std::optional<std::string> value;
+};
 
 struct StoreOptions {
   // File-access seam (ledger/db_env.h). nullptr: leveldb::Env::Default().
@@ -103,7 +121,10 @@ struct BlockCommit {
   std::string block_json;                // JCS of the block
   std::string cert_json;                 // JCS of its commit certificate; empty only at height 0
   std::vector<Hash32> tx_ids;            // in block order
-  std::vector<std::string> result_json;  // one per transaction, same order
+  // One per transaction, same order, then one per fired deadline.
+  std::vector<std::string> result_json;
+  // The block's net changes to indexed namespaces.
+  std::vector<IndexWrite> index_writes;
   // State-tree nodes to persist; every key must start with kStatePrefix.
   leveldb::WriteBatch state_writes;
   // false: written without waiting for the disk (block sync applying a run
@@ -169,6 +190,11 @@ class Store {
   Result<std::string> cert_json(uint64_t height) const;
   Result<TxLocation> tx_location(const Hash32& tx_id) const;
   Result<std::string> result_json(uint64_t height, uint32_t position) const;
+  // The ordered index at the head: up to `limit` (key, value) of namespace
+  // `app` whose key starts with `prefix` and sorts after `start_after`.
+  Result<std::vector<std::pair<std::string, std::string>>> scan_index(
+      std::string_view app, std::string_view prefix, std::string_view start_after,
+      size_t limit) const;
 
   // The database, for the state tree's reads of its own nodes (kStatePrefix).
   // Writes go only through commit_block().
@@ -180,6 +206,7 @@ class Store {
   static std::string cert_key(uint64_t height);
   static std::string tx_key(const Hash32& tx_id);
   static std::string result_key(uint64_t height, uint32_t position);
+  static std::string index_key(std::string_view app, std::string_view key);
 
  private:
   Store(std::unique_ptr<leveldb::Env> env, std::unique_ptr<leveldb::DB> db,

@@ -118,8 +118,8 @@ Result<Transaction> Transaction::from_json(std::shared_ptr<const rapidjson::Docu
   if (!value.IsObject())
     return Status::error("tx.not_object", "a transaction must be a JSON object");
   IMI_RETURN_IF_ERROR(check_shape(value, limits));
-  Status members =
-      expect_members(value, {"v", "chain", "from", "key", "nonce", "app", "op", "args", "sig"});
+  Status members = expect_members(
+      value, {"v", "chain", "from", "key", "nonce", "app", "op", "args", "sig"}, {"on_behalf_of"});
   if (!members.is_ok()) {
     std::string_view code = members.code();
     if (code.starts_with("json.")) code.remove_prefix(5);
@@ -171,14 +171,23 @@ Result<Transaction> Transaction::from_json(std::shared_ptr<const rapidjson::Docu
   auto args = get_object(value, "args");
   if (!args) return recode(args.status(), "tx.bad_args");
 
+  if (has_field(value, "on_behalf_of")) {
+    auto principal = get_string(value, "on_behalf_of");
+    if (!principal || !identity::is_valid_did(*principal) || *principal == tx->from)
+      return Status::error("tx.bad_on_behalf_of",
+                           "\"on_behalf_of\" must be a did:imi other than \"from\": the resident "
+                           "the sender acts for under a delegation");
+    tx->on_behalf_of = std::string(*principal);
+  }
+
   auto sig = get_hex64(value, "sig");
   if (!sig) return recode(sig.status(), "tx.bad_sig");
   tx->sig = *sig;
 
   tx->canonical = jcs(value);
   if (tx->canonical.size() > limits.tx_bytes_max) return too_large(tx->canonical.size(), limits);
-  // The members are exactly the nine above, so in JCS order the text ends
-  // with "sig" then "v" (which is 1): the signed text is the canonical one
+  // The members are the nine above (and perhaps "on_behalf_of", which sorts
+  // before them), so in JCS order the text ends with "sig" then "v" (which is 1): the signed text is the canonical one
   // without its `,"sig":"<128 hex>"`, cut out instead of serialised again.
   static constexpr std::string_view kTail = "\",\"v\":1}";
   static constexpr std::string_view kSigKey = ",\"sig\":\"";
@@ -239,6 +248,14 @@ Result<Transaction> make_transaction_from(const identity::KeyPair& key, std::str
                                           std::string_view app, std::string_view op,
                                           const rapidjson::Value& args,
                                           const ValidityLimits& limits) {
+  return make_transaction_for(key, from, {}, chain, nonce, app, op, args, limits);
+}
+
+Result<Transaction> make_transaction_for(const identity::KeyPair& key, std::string_view from,
+                                         std::string_view principal, std::string_view chain,
+                                         uint64_t nonce, std::string_view app,
+                                         std::string_view op, const rapidjson::Value& args,
+                                         const ValidityLimits& limits) {
   // Write the unsigned transaction as text and parse it strictly, so that
   // args the caller built by hand (a float, say) get the decoder's error
   // instead of reaching the canonical writer.
@@ -258,6 +275,10 @@ Result<Transaction> make_transaction_from(const identity::KeyPair& key, std::str
   str(to_hex(key.public_key()));
   w.Key("nonce");
   w.Uint64(nonce);
+  if (!principal.empty()) {
+    w.Key("on_behalf_of");
+    str(principal);
+  }
   w.Key("app");
   str(app);
   w.Key("op");

@@ -12,6 +12,10 @@
 //   op     operation name, same charset and length as app
 //   args   an object, the app's arguments
 //   sig    Ed25519 signature, 128 lowercase hex, over the signed bytes
+// and one optional member:
+//   on_behalf_of  a did:imi other than from: the principal the sender acts
+//          for under a delegation (ledger/delegation.h); absent otherwise,
+//          so a transaction without it is byte for byte what it always was
 // signed bytes = "IMI/tx/v1\n" + JCS(transaction without "sig")
 // id           = SHA-256(JCS(whole transaction, "sig" included)); shown as hex
 // size         = bytes of JCS(whole transaction), at most tx_bytes_max
@@ -39,6 +43,7 @@
 //   tx.bad_app, tx.bad_op  not a name as above
 //   tx.bad_args         args is not an object
 //   tx.bad_sig          sig is not 128 lowercase hex
+//   tx.bad_on_behalf_of on_behalf_of is not a did:imi, or equals from
 //   tx.wrong_chain      chain differs from the chain this node runs
 //   tx.bad_signature    sig does not verify under key (strict Ed25519)
 //   tx.key_mismatch     a first transaction whose from is not did(key)
@@ -99,6 +104,10 @@ class Transaction {
   uint64_t nonce() const { return d_->nonce; }
   const std::string& app() const { return d_->app; }
   const std::string& op() const { return d_->op; }
+  // The principal named by "on_behalf_of", empty if none.
+  const std::string& on_behalf_of() const { return d_->on_behalf_of; }
+  // Whom the transaction acts for: on_behalf_of if present, else from.
+  const std::string& actor() const { return d_->on_behalf_of.empty() ? d_->from : d_->on_behalf_of; }
   // The "args" object; lives as long as any copy of this transaction.
   const rapidjson::Value& args() const;
   const identity::Signature& sig() const { return d_->sig; }
@@ -132,6 +141,7 @@ class Transaction {
     uint64_t nonce = 0;
     std::string app;
     std::string op;
+    std::string on_behalf_of;
     identity::Signature sig{};
   };
   explicit Transaction(std::shared_ptr<const Data> d) : d_(std::move(d)) {}
@@ -152,5 +162,12 @@ Result<Transaction> make_transaction_from(const identity::KeyPair& key, std::str
                                           std::string_view app, std::string_view op,
                                           const rapidjson::Value& args,
                                           const ValidityLimits& limits = {});
+// Same, sent on behalf of `principal` (a delegate's transaction); an empty
+// principal is a plain transaction.
+Result<Transaction> make_transaction_for(const identity::KeyPair& key, std::string_view from,
+                                         std::string_view principal, std::string_view chain,
+                                         uint64_t nonce, std::string_view app,
+                                         std::string_view op, const rapidjson::Value& args,
+                                         const ValidityLimits& limits = {});
 
 }  // namespace imi::ledger
