@@ -444,3 +444,46 @@ TEST_CASE("a full disk fails the commit, and the store recovers once space retur
   REQUIRE((*s)->commit_block(make_commit(10)).is_ok());
   check_exactly(**s, 10, 11);
 }
+
+TEST_CASE("a schema 2 store opens as schema 3 with its blocks and an empty index") {
+  TempDir dir;
+  {
+    auto s = Store::open(dir.path());
+    REQUIRE(s.is_ok());
+    REQUIRE((*s)->commit_block(make_commit(0)).is_ok());
+    leveldb::WriteOptions wo;
+    REQUIRE((*s)->db()->Put(wo, "m/schema", std::string("\0\0\0\x02", 4)).ok());
+  }
+  {
+    auto s = Store::open(dir.path());
+    REQUIRE(s.is_ok());
+    CHECK((*s)->head()->height == 0);
+    std::string v;
+    REQUIRE((*s)->db()->Get(leveldb::ReadOptions(), "m/schema", &v).ok());
+    CHECK(v == std::string("\0\0\0\x03", 4));
+    CHECK((*s)->scan_index("share", "", "", 10)->empty());
+  }
+}
+
+TEST_CASE("the index is written with its block and scanned in key order after a cursor") {
+  TempDir dir;
+  auto s = std::move(Store::open(dir.path()).value());
+  REQUIRE(s->commit_block(make_commit(0)).is_ok());
+  BlockCommit c = make_commit(1);
+  c.index_writes = {{"share", "open/r1c1/b", "2"}, {"share", "open/r1c1/a", "1"},
+                    {"share", "open/r1c2/c", "3"}, {"sharex", "open/r1c1/z", "9"}};
+  REQUIRE(s->commit_block(std::move(c)).is_ok());
+  auto all = s->scan_index("share", "open/r1c1/", "", 10);
+  REQUIRE(all.is_ok());
+  REQUIRE(all->size() == 2);
+  CHECK((*all)[0] == std::make_pair(std::string("open/r1c1/a"), std::string("1")));
+  CHECK((*all)[1].first == "open/r1c1/b");
+  auto after = s->scan_index("share", "open/r1c1/", "open/r1c1/a", 10);
+  REQUIRE(after->size() == 1);
+  CHECK((*after)[0].first == "open/r1c1/b");
+  // A deletion in a later block removes the entry.
+  BlockCommit d = make_commit(2);
+  d.index_writes = {{"share", "open/r1c1/a", std::nullopt}};
+  REQUIRE(s->commit_block(std::move(d)).is_ok());
+  CHECK(s->scan_index("share", "open/", "", 10)->size() == 2);
+}

@@ -45,8 +45,12 @@ TEST_CASE("transactions.json: valid transactions decode, verify and re-sign byte
     REQUIRE(seed.has_value());
     KeyPair k = KeyPair::from_seed(*seed);
     CHECK(to_hex(k.public_key()) == sv(c["key"]));
-    auto built = make_transaction_from(k, sv(c["from"]), sv(c["chain"]), c["nonce"].GetUint64(),
-                                       sv(c["app"]), sv(c["op"]), c["args"], vectors::limits());
+    std::string_view principal = c.HasMember("on_behalf_of") ? sv(c["on_behalf_of"]) : "";
+    CHECK(tx->on_behalf_of() == principal);
+    CHECK(tx->actor() == (principal.empty() ? tx->from() : std::string(principal)));
+    auto built =
+        make_transaction_for(k, sv(c["from"]), principal, sv(c["chain"]), c["nonce"].GetUint64(),
+                             sv(c["app"]), sv(c["op"]), c["args"], vectors::limits());
     REQUIRE(built.is_ok());
     CHECK(built->canonical() == sv(c["tx"]));
     CHECK(built->id() == tx->id());

@@ -514,7 +514,7 @@ def tx_form(tx, lim):
     if not isinstance(tx, dict):
         raise Fail("tx.not_object")
     check_shape(tx, lim)
-    check_members(tx, TX_FIELDS, "tx")
+    check_members(tx, TX_FIELDS + (["on_behalf_of"] if "on_behalf_of" in tx else []), "tx")
     if not (type(tx["v"]) is int and tx["v"] == 1):
         raise Fail("tx.bad_version")
     if not (isinstance(tx["chain"], str) and CHAIN_RE.fullmatch(tx["chain"])):
@@ -534,6 +534,9 @@ def tx_form(tx, lim):
         raise Fail("tx.bad_args")
     if not is_hex(tx["sig"], 128):
         raise Fail("tx.bad_sig")
+    if "on_behalf_of" in tx and not (is_did(tx["on_behalf_of"]) and
+                                     tx["on_behalf_of"] != tx["from"]):
+        raise Fail("tx.bad_on_behalf_of")
     canonical = jcs(tx)
     if len(canonical) > lim["tx_bytes_max"]:
         raise Fail("tx.too_large")
@@ -785,6 +788,8 @@ def check_transactions(ck, doc):
         ck.expect(key.hex() == c["key"], name, "seed does not give key")
         body = {"v": 1, "chain": c["chain"], "from": c["from"], "key": c["key"],
                 "nonce": c["nonce"], "app": c["app"], "op": c["op"], "args": c["args"]}
+        if "on_behalf_of" in c:
+            body["on_behalf_of"] = c["on_behalf_of"]
         sb = b"IMI/tx/v1\n" + jcs(body)
         ck.expect(sb == c["signed_bytes"].encode("utf-8"), name, "signed bytes differ")
         sig = sk.sign(sb).signature
@@ -821,9 +826,17 @@ def check_blocks(ck, doc):
         ck.case()
         leaves = []
         for x in r["results"]:
-            ck.expect(isinstance(x, dict) and sorted(x) == ["code", "events"] and
+            # A fired deadline's result also names the deadline.
+            ck.expect(isinstance(x, dict) and sorted(x) in (["code", "events"],
+                                                            ["code", "deadline", "events"]) and
                       type(x["code"]) is int and isinstance(x["events"], list), r["name"],
                       "not a result record")
+            if "deadline" in x:
+                d = x["deadline"]
+                ck.expect(isinstance(d, dict) and sorted(d) == ["app", "key", "time"] and
+                          isinstance(d["app"], str) and NAME_RE.fullmatch(d["app"]) and
+                          isinstance(d["key"], str) and is_uint(d["time"]), r["name"],
+                          "not a deadline")
             leaves.append(jcs(x))
         ck.expect([l.decode("utf-8") for l in leaves] == r["leaves"], r["name"], "leaves differ")
         ck.expect(mth(leaves).hex() == r["root"], r["name"], "root differs")

@@ -106,6 +106,13 @@ void gen_blocks(const std::string& dir) {
       {R"({"code":0,"events":[{"type":"anchored","hash":")" +
            to_hex(sha256(std::string_view("doc"))) + R"("}]})",
        R"({"code":3,"events":[]})", R"({"code":-1,"events":[{"z":1,"a":"市"},{"type":"x"}]})"});
+  // A block's fired deadlines follow its transactions' results (ledger/block.h).
+  add_results(
+      "a transaction's result, then two fired deadlines' results",
+      {R"({"code":0,"events":[]})",
+       R"({"deadline":{"time":1767225700000,"key":"loan/0123456789abcdef0123456789abcdef","app":"share"},)"
+       R"("code":0,"events":[{"type":"loan_overdue","loan":"0123456789abcdef0123456789abcdef"}]})",
+       R"({"code":6,"deadline":{"app":"share","key":"urgent/ff","time":1767225700001},"events":[]})"});
   o.doc.AddMember("results", results, o.a());
 
   // Headers and blocks.

@@ -41,9 +41,9 @@ void gen_transactions(const std::string& dir) {
   Value valid(rapidjson::kArrayType);
   auto add_valid = [&](std::string_view name, const KeyPair& k, std::string_view from, bool first,
                        uint64_t nonce, std::string_view app, std::string_view op,
-                       std::string_view args) {
-    Transaction tx =
-        must_tx(make_transaction_from(k, from, chain, nonce, app, op, o.json(args), limits()));
+                       std::string_view args, std::string_view principal = {}) {
+    Transaction tx = must_tx(
+        make_transaction_for(k, from, principal, chain, nonce, app, op, o.json(args), limits()));
     expect_code(check_tx(tx.canonical(), first), "", name);
     Value c(rapidjson::kObjectType);
     c.AddMember("name", o.str(name), o.a());
@@ -56,6 +56,7 @@ void gen_transactions(const std::string& dir) {
     c.AddMember("app", o.str(app), o.a());
     c.AddMember("op", o.str(op), o.a());
     c.AddMember("args", o.json(args), o.a());
+    if (!principal.empty()) c.AddMember("on_behalf_of", o.str(principal), o.a());
     c.AddMember("signed_bytes", o.str(tx.signed_bytes()), o.a());
     c.AddMember("sig", o.str(to_hex(tx.sig())), o.a());
     c.AddMember("tx", o.str(tx.canonical()), o.a());
@@ -74,6 +75,9 @@ void gen_transactions(const std::string& dir) {
   add_valid("empty args", k2, k2.did(), true, 0, "anchor", "ping", "{}");
   add_valid("later transaction of an account whose key was rotated: from is not did(key)", k3,
             k2.did(), false, 1, "identity", "rotate_key", R"({"reason":"phone replaced"})");
+  add_valid("sent on behalf of a principal (delegation): on_behalf_of sorts before op", k1,
+            k1.did(), false, 4, "share", "unlist", R"({"listing":"0123456789abcdef0123456789abcdef"})",
+            k2.did());
   o.doc.AddMember("valid", valid, o.a());
 
   // Invalid cases: start from a valid transaction and break one thing.
@@ -175,6 +179,18 @@ void gen_transactions(const std::string& dir) {
               false, "tx.missing_field");
   add_invalid("unknown member \"fee\"", replace_once(text, "\"v\":1", "\"v\":1,\"fee\":0"), false,
               "tx.unknown_field");
+  add_invalid("on_behalf_of equal to from",
+              mutate([&](auto& d) {
+                d.AddMember("on_behalf_of", rapidjson::Value(k0.did().c_str(), d.GetAllocator()),
+                            d.GetAllocator());
+              }, k0),
+              false, "tx.bad_on_behalf_of");
+  add_invalid("on_behalf_of not a did:imi",
+              mutate([&](auto& d) {
+                d.AddMember("on_behalf_of", rapidjson::Value("did:imi:xyz", d.GetAllocator()),
+                            d.GetAllocator());
+              }, k0),
+              false, "tx.bad_on_behalf_of");
   add_invalid("duplicate member \"nonce\"",
               replace_once(text, "\"nonce\":5", "\"nonce\":5,\"nonce\":6"), false,
               "json.duplicate_key");
