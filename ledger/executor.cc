@@ -137,6 +137,13 @@ bool Executor::indexed_namespace(std::string_view name) const {
   return a != nullptr && a->indexed();
 }
 
+std::vector<IndexWrite> Executor::index_writes(const ExecutedBlock& executed) const {
+  std::vector<IndexWrite> out;
+  for (const StateWrite& w : executed.writes)
+    if (indexed_namespace(w.app)) out.push_back(IndexWrite{w.app, w.key, w.value});
+  return out;
+}
+
 Result<std::optional<uint64_t>> Executor::next_deadline() const {
   if (index_ == nullptr) return std::optional<uint64_t>();
   auto first = index_->scan(kDeadlineNamespace, "at/", "", 1);
@@ -366,9 +373,7 @@ Status Executor::commit(Store& store, const Block& block, const CommitCertificat
   for (const auto& tx : block.txs()) c.tx_ids.push_back(tx.id());
   c.result_json.reserve(executed.results.size());
   for (const auto& r : executed.results) c.result_json.push_back(r.canonical());
-  c.index_writes.clear();
-  for (const StateWrite& w : executed.writes)
-    if (indexed_namespace(w.app)) c.index_writes.push_back(IndexWrite{w.app, w.key, w.value});
+  c.index_writes = index_writes(executed);
   executed.new_nodes.write_to(c.state_writes);
   LevelDbNodeStore::put_root(c.state_writes, h.height, executed.state_root);
   c.sync = sync;

@@ -158,6 +158,10 @@ class Executor {
 
   const App* app(std::string_view name) const;
 
+  // The changes `executed` makes to indexed namespaces (what commit() writes
+  // to the store's index).
+  std::vector<IndexWrite> index_writes(const ExecutedBlock& executed) const;
+
   // The earliest pending deadline's time at the committed head, nullopt if
   // none (or no index): the primary proposes an empty block when it is due.
   Result<std::optional<uint64_t>> next_deadline() const;

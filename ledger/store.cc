@@ -417,6 +417,39 @@ Result<TxLocation> Store::tx_location(const Hash32& tx_id) const {
   return TxLocation{get_be(*r, 0, 8), static_cast<uint32_t>(get_be(*r, 8, 4))};
 }
 
+Status Store::clear_index() {
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  const std::string prefix(kIndexPrefix);
+  leveldb::WriteBatch batch;
+  size_t n = 0;
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    batch.Delete(it->key());
+    if (++n % 10000 == 0) {
+      if (leveldb::Status s = db_->Write(wo, &batch); !s.ok()) return io_error(s, "clearing the index");
+      batch.Clear();
+    }
+  }
+  if (!it->status().ok()) return io_error(it->status(), "scanning the index");
+  if (leveldb::Status s = db_->Write(wo, &batch); !s.ok()) return io_error(s, "clearing the index");
+  return Status::ok();
+}
+
+Status Store::apply_index(const std::vector<IndexWrite>& writes) {
+  leveldb::WriteBatch batch;
+  for (const IndexWrite& w : writes) {
+    if (w.value)
+      batch.Put(index_key(w.app, w.key), *w.value);
+    else
+      batch.Delete(index_key(w.app, w.key));
+  }
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  if (leveldb::Status s = db_->Write(wo, &batch); !s.ok()) return io_error(s, "writing the index");
+  return Status::ok();
+}
+
 std::string Store::index_key(std::string_view app, std::string_view key) {
   std::string k(kIndexPrefix);
   k.append(app);

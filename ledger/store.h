@@ -171,6 +171,12 @@ class Store {
     return commit_block(std::move(copy));
   }
 
+  // Rebuilding the index (ledger/reindex.h) outside commits: deletes the
+  // whole "x/" range, or applies `writes` in one synced batch. store.io on
+  // failure. Only for an offline store (no commits running).
+  Status clear_index();
+  Status apply_index(const std::vector<IndexWrite>& writes);
+
   // True after a commit written with sync = false, until a synced commit or
   // sync(): the newest blocks may still be lost to a power cut.
   bool unsynced() const {

@@ -9,6 +9,7 @@
 #include "ledger/delegation.h"
 #include "ledger/executor.h"
 #include "ledger/json.h"
+#include "ledger/reindex.h"
 #include "ledger/store_index.h"
 
 using namespace imi;
@@ -377,4 +378,67 @@ TEST_CASE("a block on another parent than the committed head is refused, not run
   c.commit({a.tx("tm", "at", R"({"k":"k","t":5000})")}, 1001);
   auto r = c.exec->execute(Hash32{}, c.ctx(1002), {});
   CHECK(r.status().code() == "exec.index_behind");
+}
+
+TEST_CASE("the index is rebuilt from the chain: the same entries, and pending deadlines still fire") {
+  TempDir dir;
+  auto store = std::move(Store::open(dir.path()).value());
+  LevelDbNodeStore nodes(*store->db());
+  StoreIndex index(*store);
+  auto make_exec = [&] {
+    std::vector<std::unique_ptr<App>> apps;
+    apps.push_back(std::make_unique<TimerApp>());
+    apps.push_back(std::make_unique<DelegationApp>());
+    ExecutorOptions options;
+    options.index = &index;
+    return std::move(Executor::make(nodes, std::move(apps), options).value());
+  };
+  auto exec = make_exec();
+  const std::string gtext = R"({"v":1,"chain":"imi-test","time":1000,"validators":[{"id":")" +
+                            key(1).did() + R"(","key":")" + to_hex(key(1).public_key()) + R"("}]})";
+  Genesis genesis = std::move(Genesis::parse(gtext).value());
+  auto gb = exec->make_genesis(genesis);
+  REQUIRE(gb.is_ok());
+  REQUIRE(exec->commit(*store, gb->first, nullptr, gb->second).is_ok());
+  Hash32 root = gb->second.state_root;
+  Sender a{key(10)}, p{key(11)};
+  auto commit = [&](std::vector<Transaction> txs, uint64_t h, uint64_t t) {
+    BlockContext ctx{"imi-test", h, t, key(1).did()};
+    auto ex = exec->execute(root, ctx, txs);
+    REQUIRE(ex.is_ok());
+    BlockHeader hd;
+    hd.chain = "imi-test";
+    hd.height = h;
+    hd.prev = store->head()->block_id;
+    hd.time_ms = t;
+    hd.proposer = key(1).did();
+    hd.results_root = ex->results_root;
+    hd.state_root = ex->state_root;
+    hd.validators = genesis.validators().hash();
+    Block b = Block::make(hd, txs);
+    CommitCertificate cert{h, 0, b.id(), {}};
+    REQUIRE(exec->commit(*store, b, &cert, *ex).is_ok());
+    root = ex->state_root;
+    return std::move(ex).value();
+  };
+  commit({a.tx("tm", "at", R"({"k":"x","t":1003})"), a.tx("tm", "at", R"({"k":"y","t":5000})"),
+          p.tx("delegation", "grant",
+               R"({"delegate":")" + key(10).did() + R"(","scope":["tm"],"expires":9000})")},
+         1, 1001);
+  CHECK(fired_keys(commit({}, 2, 1004)) == std::vector<std::string>{"x"});
+  auto before_deadlines = store->scan_index("deadline", "", "", 100).value();
+  auto before_grants = store->scan_index("delegation", "", "", 100).value();
+  REQUIRE(before_deadlines.size() == 2);  // y: its at/ and by/ entries
+  REQUIRE(before_grants.size() == 2);
+
+  REQUIRE(store->clear_index().is_ok());
+  CHECK(store->scan_index("deadline", "", "", 100)->empty());
+  auto fresh = make_exec();
+  std::vector<uint64_t> done;
+  REQUIRE(rebuild_index(*store, *fresh, genesis, [&](uint64_t h) { done.push_back(h); }).is_ok());
+  CHECK(done == std::vector<uint64_t>{1, 2});
+  CHECK(store->scan_index("deadline", "", "", 100).value() == before_deadlines);
+  CHECK(store->scan_index("delegation", "", "", 100).value() == before_grants);
+  exec = std::move(fresh);
+  CHECK(fired_keys(commit({}, 3, 5000)) == std::vector<std::string>{"y"});
 }
