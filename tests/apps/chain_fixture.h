@@ -6,8 +6,10 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "apps/governance.h"
 #include "ledger/executor.h"
 #include "ledger/json.h"
+#include "ledger/store_index.h"
 
 namespace imi::apps::testing {
 
@@ -44,7 +47,14 @@ inline std::string genesis_json(size_t n, std::string extra = "") {
 
 class Chain {
  public:
-  explicit Chain(size_t validators, std::string genesis_extra = "") {
+  explicit Chain(size_t validators, std::string genesis_extra = "")
+      : Chain(validators, std::move(genesis_extra), {}, false) {}
+
+  // With `extra_apps` besides governance and anchor, and the store's ordered
+  // index given to the executor (`indexed`), so deadlines fire and queries
+  // can scan (index()).
+  Chain(size_t validators, std::string genesis_extra,
+        std::vector<std::unique_ptr<ledger::App>> extra_apps, bool indexed) {
     static int counter = 0;
     dir_ = std::filesystem::temp_directory_path() /
            ("imi-apps-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
@@ -54,7 +64,13 @@ class Chain {
     std::vector<std::unique_ptr<ledger::App>> apps;
     apps.push_back(std::make_unique<GovernanceApp>());
     apps.push_back(std::make_unique<AnchorApp>());
-    exec_ = std::move(ledger::Executor::make(*nodes_, std::move(apps)).value());
+    for (auto& a : extra_apps) apps.push_back(std::move(a));
+    ledger::ExecutorOptions options;
+    if (indexed) {
+      index_ = std::make_unique<ledger::StoreIndex>(*store_);
+      options.index = index_.get();
+    }
+    exec_ = std::move(ledger::Executor::make(*nodes_, std::move(apps), options).value());
     auto g = ledger::Genesis::parse(genesis_json(validators, genesis_extra));
     REQUIRE(g.is_ok());
     auto gb = exec_->make_genesis(*g);
@@ -65,6 +81,7 @@ class Chain {
   }
   ~Chain() {
     exec_.reset();
+    index_.reset();
     nodes_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
@@ -75,6 +92,10 @@ class Chain {
   ledger::Store& store() { return *store_; }
   ledger::Executor& exec() { return *exec_; }
   std::unique_ptr<ledger::StateReader> state() { return exec_->reader_at(root_); }
+  // The ordered index (indexed chains only).
+  const ledger::IndexReader& index() const { return *index_; }
+  // The time of the last block (genesis: 1000).
+  uint64_t time() const { return time_; }
 
   // Signs a transaction from did(k) with the account's next nonce.
   ledger::Transaction tx(const identity::KeyPair& k, std::string_view app, std::string_view op,
@@ -82,10 +103,23 @@ class Chain {
     uint64_t& n = nonces_[k.did()];
     return ledger::make_transaction(k, kChain, n++, app, op, json(args)).value();
   }
+  // Same, sent by delegate k on behalf of `principal`.
+  ledger::Transaction tx_for(const identity::KeyPair& k, std::string_view principal,
+                             std::string_view app, std::string_view op, std::string_view args) {
+    uint64_t& n = nonces_[k.did()];
+    return ledger::make_transaction_for(k, k.did(), principal, kChain, n++, app, op, json(args))
+        .value();
+  }
 
-  // Executes and commits the next block (time = 1000 + 10 * height).
+  // Executes and commits the next block (time = 1000 + 10 * height, or 10 ms
+  // after the last block if block_at() moved time further).
   ledger::ExecutedBlock block(std::vector<ledger::Transaction> txs) {
-    ledger::BlockContext ctx{kChain, height_ + 1, 1000 + 10 * (height_ + 1), key(1).did()};
+    return block_at(std::max<uint64_t>(1000 + 10 * (height_ + 1), time_ + 10), std::move(txs));
+  }
+
+  // Executes and commits the next block at block time `time_ms`.
+  ledger::ExecutedBlock block_at(uint64_t time_ms, std::vector<ledger::Transaction> txs) {
+    ledger::BlockContext ctx{kChain, height_ + 1, time_ms, key(1).did()};
     auto ex = exec_->execute(root_, ctx, txs);
     REQUIRE(ex.is_ok());
     ledger::BlockHeader h;
@@ -106,6 +140,7 @@ class Chain {
     root_ = ex->state_root;
     prev_ = b.id();
     ++height_;
+    time_ = time_ms;
     return std::move(ex).value();
   }
 
@@ -113,10 +148,12 @@ class Chain {
   std::filesystem::path dir_;
   std::unique_ptr<ledger::Store> store_;
   std::unique_ptr<ledger::LevelDbNodeStore> nodes_;
+  std::unique_ptr<ledger::StoreIndex> index_;
   std::unique_ptr<ledger::Executor> exec_;
   Hash32 root_{};
   Hash32 prev_{};
   uint64_t height_ = 0;
+  uint64_t time_ = 1000;
   std::map<std::string, uint64_t> nonces_;
 };
 
