@@ -180,6 +180,10 @@ using QueryParams = std::map<std::string, std::string, std::less<>>;
 struct QueryPage {
   std::vector<std::string> keys;
   std::string next;
+  // Optional: JCS of a JSON value the app computed from the index entries it
+  // read (e.g. statistics summed over counter records); served beside the
+  // items, whose values and proofs let a client recompute it.
+  std::string summary;
 };
 
 // The common shape of a query: the index entries of `app` under `prefix`
