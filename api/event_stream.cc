@@ -13,7 +13,7 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace websocket = boost::beast::websocket;
 
-// Blocks an app filter may pass over in one turn before letting the strand's
+// Blocks a filter may pass over in one turn before letting the strand's
 // other work run (catching up from an old `from` reads every block).
 constexpr int kSkipsPerTurn = 64;
 // After a wait that ended without the block (the node was stopping, or too
@@ -34,7 +34,7 @@ EventStream::EventStream(beast::tcp_stream stream, std::shared_ptr<ApiContext> c
       retry_timer_(ws_.get_executor()),
       has_from_(route.has_from),
       next_(route.height),
-      app_(route.app) {}
+      filter_{route.app, route.skill, route.cell} {}
 
 EventStream::~EventStream() {
   if (opened_) ctx_->metrics.event_stream_closed();
@@ -101,7 +101,7 @@ void EventStream::on_read(beast::error_code ec) {
 void EventStream::pump() {
   if (closed_ || closing_ || writing_ || waiting_) return;
   for (int i = 0; i < kSkipsPerTurn; ++i) {
-    auto events = ctx_->node.block_events(next_, app_);
+    auto events = ctx_->node.block_events(next_, filter_);
     if (!events) {
       if (events.status().code() == "block.not_found") return wait_for_block();
       // The node could not read a block it has: say so and end the stream;
@@ -110,7 +110,7 @@ void EventStream::pump() {
                         events.status().code());
     }
     woken_ = false;
-    if (!app_.empty() && events->matched == 0) {
+    if (!filter_.empty() && events->matched == 0) {
       ++next_;
       continue;
     }
@@ -121,7 +121,7 @@ void EventStream::pump() {
     });
     return;
   }
-  // Many blocks without the app: go on after the strand's other work.
+  // Many blocks without a match: go on after the strand's other work.
   asio::post(ws_.get_executor(), [self = shared_from_this()] { self->pump(); });
 }
 

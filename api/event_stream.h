@@ -3,10 +3,14 @@
 // `from` (default: the next block to commit) onwards:
 //
 //   {"type":"block","height":H,"id":"…","time":ms,"txs":[{"id","position",
-//    "from","app","op","result":{"code","events"[,"message"]}}]}
+//    "from","app","op","result":{"code","events"}}],"deadlines":[{"app",
+//    "key","time","code","events","position"}]}
 //
-// With `app`, only blocks holding a transaction of that app are sent, each
-// with only those transactions. The stream is a cursor over the chain: block
+// "deadlines" are the deadlines the block fired (ledger/app.h), in firing
+// order; position = tx_count + i, their leaf in results_root.
+// With `app`, `skill` or `cell` (api/node_api.h EventFilter), only blocks
+// holding a transaction or fired deadline the filter keeps are sent, each
+// with only those. The stream is a cursor over the chain: block
 // H is read from the node only after block H-1 went to the socket, so a slow
 // client never makes the server buffer; it falls behind and catches up from
 // the store. To resume after a disconnect, reconnect with from = last
@@ -26,6 +30,7 @@
 #include <memory>
 #include <string>
 
+#include "api/node_api.h"
 #include "api/request_handler.h"
 #include "api/router.h"
 #include "api/session_registry.h"
@@ -72,7 +77,7 @@ class EventStream : public Closable, public std::enable_shared_from_this<EventSt
   boost::asio::steady_timer retry_timer_;
   const bool has_from_;
   uint64_t next_;  // height of the next block to send
-  const std::string app_;
+  const EventFilter filter_;
   std::string out_;       // the message being written
   bool opened_ = false;   // the handshake succeeded
   bool writing_ = false;  // a block message is being written

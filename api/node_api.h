@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,9 +50,34 @@ struct BlockPage {
 // One committed block as the event stream (GET /v1/events) sends it.
 struct BlockEvents {
   // {"type":"block","height","id","time","txs":[{"id","position","from",
-  // "app","op","result":{"code","events"[,"message"]}}]} (api/openapi.yaml).
+  // "app","op","result":{"code","events"}}],"deadlines":[{"app","key",
+  // "time","code","events","position"}]} (api/openapi.yaml): the deadlines
+  // the block fired, in firing order, position = tx_count + i (their leaf in
+  // results_root).
   std::string json;
-  size_t matched = 0;  // transactions in `txs` (after the app filter)
+  size_t matched = 0;  // entries in `txs` and `deadlines` (after the filter)
+};
+
+// GET /v1/events?app=&skill=&cell=: which transactions and fired deadlines
+// a block message keeps; an empty member does not filter. `app`: of that
+// app. `skill`: one of its events has "skill" equal to it. `cell`: one of its
+// events has "cell" equal to it or "cells" (an array) holding it. With both
+// skill and cell, one event must match both.
+struct EventFilter {
+  std::string app;
+  std::string skill;
+  std::string cell;
+  bool empty() const { return app.empty() && skill.empty() && cell.empty(); }
+};
+
+// GET /v1/apps/{app}/{query}?<params>&cursor=&limit=.
+struct AppQuery {
+  std::string app;    // [a-z][a-z0-9_]{0,31}
+  std::string query;  // [a-z][a-z0-9_]{0,31}
+  // The other query parameters, percent-decoded (the app checks them).
+  std::map<std::string, std::string, std::less<>> params;
+  std::string cursor;   // empty: the first page
+  uint32_t limit = 50;  // 1..100
 };
 
 class NodeApi {
@@ -97,10 +123,10 @@ class NodeApi {
   virtual uint64_t head_height() = 0;
 
   // GET /v1/events: block `height` for the event stream, with each
-  // transaction's result; with `app` non-empty only that app's transactions
-  // (the block is still answered, `matched` 0). Above the chain height:
-  // "block.not_found".
-  virtual Result<BlockEvents> block_events(uint64_t height, std::string_view app) = 0;
+  // transaction's result and the deadlines it fired; with a filter only the
+  // transactions and deadlines it keeps (the block is still answered,
+  // `matched` 0). Above the chain height: "block.not_found".
+  virtual Result<BlockEvents> block_events(uint64_t height, const EventFilter& filter) = 0;
 
   // GET /v1/txs/{id} (`id` already checked: 64 lowercase hex). The status
   // object: pending | committed (height, position, result, inclusion proof)
@@ -119,6 +145,17 @@ class NodeApi {
   // (null when absent) with its sparse-Merkle proof against the state_root
   // of a named committed block. Unknown app: "state.unknown_app".
   virtual JsonReply get_state(std::string_view app, std::string_view key) = 0;
+
+  // GET /v1/apps/{app}/{query}: runs the app's named query over the ordered
+  // index at the committed head, then reads each key it names, with its
+  // sparse-Merkle proof, at one committed state root (taken before the
+  // scan; keys absent there are left out):
+  // {"app","query","height","block","state_root","items":[{"key","value",
+  // "proof"}],"next":cursor|null}. Errors: "query.unknown_app" (no such
+  // app), "query.unknown" (the app has no such query, or none; the message
+  // lists its queries), "query.bad_param" (the message names the
+  // parameter), store.* if reading failed.
+  virtual JsonReply app_query(const AppQuery& query) = 0;
 
   // GET /v1/dids/{did} (`did` already checked: identity::is_valid_did). The
   // W3C DID document from the latest committed state (apps::did_document).

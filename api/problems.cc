@@ -57,6 +57,10 @@ constexpr std::pair<std::string_view, Problem> kExactCodes[] = {
     {"state.not_found", Problem::kNotFound},
     // A state query names a resource, so an unknown app there is a 404.
     {"state.unknown_app", Problem::kNotFound},
+    // App queries (GET /v1/apps/{app}/{query}).
+    {"query.unknown_app", Problem::kNotFound},
+    {"query.unknown", Problem::kNotFound},
+    {"query.bad_param", Problem::kInvalidParameter},
     {"mempool.full", Problem::kMempoolFull},
     {"mempool.sender_full", Problem::kMempoolFull},
     {"node.not_ready", Problem::kNotReady},

@@ -186,7 +186,8 @@ void Exchange::dispatch(const Route& route) {
         HttpResponse res = make_problem_response(
             *ctx_, Problem::kUpgradeRequired,
             "GET /v1/events is a WebSocket: connect with a WebSocket client to "
-            "ws://<node>/v1/events[?from=H&app=A], or follow GET /v1/blocks?from=H&wait_ms=30000",
+            "ws://<node>/v1/events[?from=H&app=A&skill=S&cell=C], or follow GET "
+            "/v1/blocks?from=H&wait_ms=30000",
             {}, request_.version());
         res.set(http::field::upgrade, "websocket");
         finish(std::move(res));
@@ -209,6 +210,16 @@ void Exchange::dispatch(const Route& route) {
     case RouteId::kGetState:
       reply_reply(node.get_state(route.app, route.key));
       return;
+    case RouteId::kAppQuery: {
+      AppQuery q;
+      q.app = route.app;
+      q.query = route.query;
+      q.params = route.params;
+      q.cursor = route.cursor;
+      q.limit = route.limit;
+      reply_reply(node.app_query(q));
+      return;
+    }
     case RouteId::kStatus:
       reply_reply(node.status());
       return;

@@ -120,7 +120,16 @@ Status parse_page(const std::vector<QueryParam>& params, Route& r, bool may_wait
   return Status::ok();
 }
 
-// GET /v1/events?from=H&app=A: both optional.
+// A ?skill= or ?cell= filter value: 1..64 printable ASCII characters.
+bool is_valid_filter(std::string_view v) {
+  if (v.empty() || v.size() > kEventFilterBytesMax) return false;
+  for (char c : v) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// GET /v1/events?from=H&app=A&skill=S&cell=C: all optional.
 Result<Route> match_events(const std::vector<QueryParam>& params) {
   Route r;
   r.id = RouteId::kEvents;
@@ -135,8 +144,71 @@ Result<Route> match_events(const std::vector<QueryParam>& params) {
         return invalid("app must be 1 to 32 characters of a-z, 0-9 and _, starting with a letter");
       }
       r.app = p.value;
+    } else if (p.name == "skill" || p.name == "cell") {
+      if (!is_valid_filter(p.value)) {
+        return invalid(std::string(p.name) +
+                       " must be 1 to 64 printable ASCII characters without spaces");
+      }
+      (p.name == "skill" ? r.skill : r.cell) = p.value;
     } else {
-      return unknown_param(p.name, "from and app");
+      return unknown_param(p.name, "from, app, skill and cell");
+    }
+  }
+  return r;
+}
+
+bool is_valid_param_name(std::string_view name) {
+  if (name.empty() || name.size() > kAppBytesMax) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+// GET /v1/apps/{app}/{query}?<params>&cursor=&limit=: the app checks its
+// own parameters (query.bad_param); here only their form and size.
+Result<Route> match_app_query(std::string_view rest, const std::vector<QueryParam>& params) {
+  const size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) return not_found("/v1/apps/" + std::string(rest));
+  const std::string_view app = rest.substr(0, slash);
+  const std::string_view query = rest.substr(slash + 1);
+  if (query.find('/') != std::string_view::npos) return not_found("/v1/apps/" + std::string(rest));
+  if (!is_valid_app(app)) {
+    return invalid("app must be 1 to 32 characters of a-z, 0-9 and _, starting with a letter");
+  }
+  if (!is_valid_app(query)) {
+    return invalid("query must be 1 to 32 characters of a-z, 0-9 and _, starting with a letter");
+  }
+  Route r;
+  r.id = RouteId::kAppQuery;
+  r.app = std::string(app);
+  r.query = std::string(query);
+  r.limit = kAppQueryLimitDefault;
+  for (const QueryParam& p : params) {
+    if (p.name == "limit") {
+      auto l = parse_height(p.value);
+      if (!l || *l < 1 || *l > kAppQueryLimitMax) {
+        return invalid("limit must be an integer from 1 to " + std::to_string(kAppQueryLimitMax) +
+                       " (default " + std::to_string(kAppQueryLimitDefault) + ")");
+      }
+      r.limit = static_cast<uint32_t>(*l);
+    } else if (p.name == "cursor") {
+      if (p.value.size() > kAppQueryCursorBytesMax || !is_valid_utf8(p.value)) {
+        return invalid("cursor must be the \"next\" of an earlier page");
+      }
+      r.cursor = p.value;
+    } else {
+      if (!is_valid_param_name(p.name)) {
+        return invalid("query parameter names are 1 to 32 characters of a-z, 0-9 and _");
+      }
+      if (p.value.size() > kAppQueryValueBytesMax || !is_valid_utf8(p.value)) {
+        return invalid("query parameter " + json_quote(p.name) +
+                       " must be UTF-8 of at most 1024 bytes after percent-decoding");
+      }
+      if (r.params.size() == kAppQueryParamsMax) {
+        return invalid("at most " + std::to_string(kAppQueryParamsMax) + " query parameters");
+      }
+      r.params.emplace(std::string(p.name), p.value);
     }
   }
   return r;
@@ -280,6 +352,10 @@ Result<Route> match_route(std::string_view target) {
     if (rest->empty()) return not_found(path);
     return match_did(*rest, *params);
   }
+  if (auto rest = tail("/v1/apps")) {
+    if (rest->empty()) return not_found(path);
+    return match_app_query(*rest, *params);
+  }
   if (auto rest = tail("/v1/state")) {
     if (rest->empty()) return not_found(path);
     return match_state(*rest, *params);
@@ -309,6 +385,8 @@ std::string_view route_label(RouteId id) {
       return "list_evidence";
     case RouteId::kEvents:
       return "events";
+    case RouteId::kAppQuery:
+      return "app_query";
     case RouteId::kVerifyPresentation:
       return "verify_presentation";
     case RouteId::kStatus:

@@ -18,7 +18,9 @@
 #include "apps/endorse.h"
 #include "apps/governance.h"
 #include "apps/identity_registry.h"
+#include "apps/share.h"
 #include "base/sha256.h"
+#include "ledger/delegation.h"
 #include "ledger/executor_account.h"
 #include "node/consensus_convert.h"
 #include "node/evidence_log.h"
@@ -70,24 +72,28 @@ std::vector<std::unique_ptr<ledger::App>> make_apps() {
   apps.push_back(std::make_unique<apps::AnchorApp>());
   apps.push_back(std::make_unique<apps::AnswersApp>());
   apps.push_back(std::make_unique<apps::ConsentApp>());
+  apps.push_back(std::make_unique<ledger::DelegationApp>());
   apps.push_back(std::make_unique<apps::EndorseApp>());
   apps.push_back(std::make_unique<apps::GovernanceApp>());
   apps.push_back(std::make_unique<apps::IdentityRegistryApp>());
+  apps.push_back(std::make_unique<apps::ShareApp>());
   return apps;
 }
 
-Node::Node(Home home)
+Node::Node(Home home, AppsFactory apps)
     : home_(std::move(home)),
+      apps_factory_(apps ? std::move(apps) : AppsFactory(make_apps)),
       signer_(home_.key),
       mempool_(home_.config.mempool),
       sig_cache_(home_.config.mempool.txs_max * 2 + 10000),
       tick_timer_(loop_),
+      deadline_timer_(loop_),
       durable_file_((std::filesystem::path(home_.data_dir) / "consensus").string()) {}
 
 Node::~Node() { shutdown(); }
 
-Result<std::unique_ptr<Node>> Node::open(Home home) {
-  std::unique_ptr<Node> node(new Node(std::move(home)));
+Result<std::unique_ptr<Node>> Node::open(Home home, AppsFactory apps) {
+  std::unique_ptr<Node> node(new Node(std::move(home), std::move(apps)));
   IMI_RETURN_IF_ERROR(node->open_ledger());
   if (!node->observer_) IMI_RETURN_IF_ERROR(node->open_engine());
   IMI_RETURN_IF_ERROR(node->open_network());
@@ -119,12 +125,15 @@ Status Node::open_ledger() {
     log_line(std::string("ledger store: LevelDB memtable ") + mib +
              " MiB (each validator's differs, so they do not all compact at the same moment)");
   }
+  index_ = std::make_unique<ledger::StoreIndex>(*store_);
   nodes_ = std::make_unique<ledger::LevelDbNodeStore>(*store_->db());
-  std::vector<std::unique_ptr<ledger::App>> apps = make_apps();
+  std::vector<std::unique_ptr<ledger::App>> apps = apps_factory_();
   std::vector<std::string> names;
   for (const auto& a : apps) names.emplace_back(a->name());
   ledger::ExecutorOptions exec_options;
   exec_options.tree.cache_bytes = home_.config.state_cache_mib << 20;
+  exec_options.index = index_.get();
+  exec_options.deadlines_per_block_max = g.block_time().deadlines_per_block_max;
   auto exec = ledger::Executor::make(*nodes_, std::move(apps), exec_options);
   if (!exec) return exec.status();
   executor_ = std::move(*exec);
@@ -163,6 +172,10 @@ Status Node::open_ledger() {
     h.view = cert->view;
   }
   head_root_ = h.state_root;
+  // The index is at the head's state (written in each block's batch); the
+  // executor fires deadlines only on that root.
+  executor_->set_committed_root(head_root_);
+  refresh_next_deadline();
   last_commit_ms_ = wall_ms();
   // Load the upper levels of the state tree into its cache now, so the first
   // blocks after a restart do not pay a cold read per node.
@@ -307,6 +320,7 @@ void Node::shutdown() {
     asio::post(loop_, [this] {
       loop_closing_ = true;
       tick_timer_.cancel();
+      deadline_timer_.cancel();
       stop_network();
       if (!failed_) persist_durable();
       loop_work_.reset();
@@ -317,6 +331,7 @@ void Node::shutdown() {
   //    was written with a synced batch).
   engine_.reset();
   executor_.reset();
+  index_.reset();
   {
     std::lock_guard state_lock(state_mu_);
     read_tree_.reset();
@@ -346,6 +361,7 @@ void Node::fail(const Status& status) {
   failed_ = true;
   stopping_ = true;
   tick_timer_.cancel();
+  deadline_timer_.cancel();
 }
 
 void Node::handle(consensus::Ready ready) {
@@ -404,7 +420,13 @@ void Node::handle(consensus::Ready ready) {
     report_pending();
     return;
   }
-  if (propose_request_ && (propose_request_->must_propose || mempool_.has_ready())) schedule_cut();
+  if (propose_request_) {
+    if (propose_request_->must_propose || mempool_.has_ready() || deadline_due()) {
+      schedule_cut();
+    } else {
+      wake_for_deadline();
+    }
+  }
 }
 
 void Node::persist_durable() {
@@ -435,7 +457,8 @@ void Node::schedule_cut() {
 void Node::cut_block() {
   if (failed_ || !propose_request_) return;
   const consensus::ProposeRequest req = *propose_request_;
-  if (!req.must_propose && !mempool_.has_ready()) return;
+  const bool for_deadline = !req.must_propose && !mempool_.has_ready();
+  if (for_deadline && !deadline_due()) return;
   if (req.height != engine_->height() || req.view != engine_->view()) {
     propose_request_.reset();
     return;
@@ -447,6 +470,10 @@ void Node::cut_block() {
       std::min(home_.config.block_txs_max, limits_.block_txs_max),
       limits_.block_bytes_max > header_bytes ? limits_.block_bytes_max - header_bytes : 0);
   ledger::BlockContext ctx{chain_, req.height, std::max(wall_ms(), req.parent_time_ms + 1), self_};
+  if (for_deadline && txs.empty())
+    log_line("proposing an empty block at height " + std::to_string(req.height) + " (time " +
+             std::to_string(ctx.time_ms) + "): the deadline at " +
+             std::to_string(next_deadline_ms_.value_or(0)) + " is due");
   auto exec = executor_->propose(head_root_, ctx, txs);
   if (!exec) return fail(exec.status());
   for (const ledger::ExcludedTx& ex : exec->excluded) {
@@ -603,6 +630,7 @@ Status Node::commit_executed(std::shared_ptr<const ledger::Block> block,
     log_line(slow_block_line(phases, home_.config.slow_block_ms));
   head_root_ = executed.state_root;
   last_commit_ms_ = wall_ms();
+  refresh_next_deadline();
   {
     std::lock_guard lock(head_mu_);
     head_.height = height;

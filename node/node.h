@@ -26,7 +26,9 @@
 // committed), admitted transactions accumulate and the next block takes up
 // to the batch limit. With one validator the engine decides a block within
 // the propose call, so "in flight" spans the execution and the synced
-// LevelDB write of that block.
+// LevelDB write of that block. With nothing waiting, no block is cut,
+// unless an app's deadline is due: the primary then cuts an empty block so
+// it fires (node_deadlines.cc).
 //
 // Durability: a block is reported committed only after its one synced
 // WriteBatch returned (Executor::commit). The engine's DurableState is
@@ -61,6 +63,7 @@
 #include "consensus/engine.h"
 #include "ledger/executor.h"
 #include "ledger/store.h"
+#include "ledger/store_index.h"
 #include "node/block_sync.h"
 #include "node/byzantine_hook.h"
 #include "node/durable_file.h"
@@ -84,11 +87,15 @@ ledger::StoreOptions store_options_for(const identity::PublicKey& key,
 
 class Node : public api::NodeApi {
  public:
+  // The apps the executor runs (make_apps() below unless a test gives others).
+  using AppsFactory = std::function<std::vector<std::unique_ptr<ledger::App>>()>;
+
   // Opens the ledger in home.data_dir (creating the genesis block on first
   // start) and builds the engine from its durable state. Errors: store.*,
   // exec.*, consensus.*, durable.*, node.genesis_mismatch (the store holds
-  // another chain's genesis), node.not_validator.
-  static Result<std::unique_ptr<Node>> open(Home home);
+  // another chain's genesis), node.not_validator. `apps`: null for
+  // make_apps() (tests add apps of their own).
+  static Result<std::unique_ptr<Node>> open(Home home, AppsFactory apps = nullptr);
   ~Node() override;
 
   // Binds the API and starts every thread. Errors: api.bind, api.bad_address.
@@ -111,8 +118,9 @@ class Node : public api::NodeApi {
   api::JsonReply get_block(uint64_t height) override;
   Result<api::BlockPage> list_blocks(uint64_t from, uint32_t limit) override;
   uint64_t head_height() override;
-  Result<api::BlockEvents> block_events(uint64_t height, std::string_view app) override;
+  Result<api::BlockEvents> block_events(uint64_t height, const api::EventFilter& filter) override;
   api::JsonReply get_state(std::string_view app, std::string_view key) override;
+  api::JsonReply app_query(const api::AppQuery& query) override;
   api::JsonReply get_did(std::string_view did) override;
   api::JsonReply list_evidence(uint64_t from, uint32_t limit) override;
   api::JsonReply verify_presentation(std::string body) override;
@@ -145,7 +153,7 @@ class Node : public api::NodeApi {
     uint64_t view = 0;
   };
 
-  explicit Node(Home home);
+  Node(Home home, AppsFactory apps);
   Status open_ledger();
   Status open_engine();
 
@@ -169,6 +177,19 @@ class Node : public api::NodeApi {
   // if it is not valid.
   Result<ledger::ExecutedBlock> check_and_execute(const ledger::Block& block);
   void persist_durable();
+  // Deadlines on an idle chain (node_deadlines.cc; DESIGN "Consensus"): the
+  // primary with a propose request and nothing in the mempool still cuts an
+  // (empty) block once the earliest pending deadline is due.
+  // Reads the earliest pending deadline at the committed head (after open and
+  // after every commit).
+  void refresh_next_deadline();
+  // Whether a deadline is due: at or before the wall clock (a block cut now
+  // has a time at or after it, so it fires there).
+  bool deadline_due() const;
+  // With a propose request waiting and nothing to cut: wakes the loop when
+  // the next deadline is due, and at least every empty_block_period_ms
+  // while one is pending (the clock it is due by is the wall clock).
+  void wake_for_deadline();
   void on_tick();
   void arm_tick();
   void fail(const Status& status);
@@ -244,6 +265,7 @@ class Node : public api::NodeApi {
 
   // Constant after open().
   Home home_;
+  AppsFactory apps_factory_;
   std::string chain_;
   std::string self_;
   ledger::ValidityLimits limits_;        // genesis limits
@@ -268,6 +290,9 @@ class Node : public api::NodeApi {
 
   // Thread-safe components.
   std::unique_ptr<ledger::Store> store_;
+  // The store's ordered index: the executor's deadline schedule and the
+  // apps' queries (App::query) read it. Built right after store_.
+  std::unique_ptr<ledger::StoreIndex> index_;
   std::unique_ptr<ledger::LevelDbNodeStore> nodes_;
   Mempool mempool_;
   SigCache sig_cache_;
@@ -281,6 +306,12 @@ class Node : public api::NodeApi {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
       loop_work_;
   boost::asio::steady_timer tick_timer_;
+  // Deadlines (node_deadlines.cc): the earliest pending one at the head, and
+  // the timer that wakes an idle primary for it.
+  std::optional<uint64_t> next_deadline_ms_;
+  boost::asio::steady_timer deadline_timer_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_wake_at_;  // armed: when
+  uint64_t deadline_timer_gen_ = 0;  // a handler of an older arming does nothing
   std::unique_ptr<ledger::Executor> executor_;
   std::unique_ptr<consensus::Engine> engine_;
   std::unique_ptr<p2p::Transport> p2p_;  // null: no peers (a lone validator)

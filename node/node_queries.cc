@@ -12,6 +12,7 @@
 #include "identity/sdjwt_verify.h"
 #include "ledger/executor.h"
 #include "ledger/json.h"
+#include "node/block_results.h"
 #include "node/node.h"
 
 namespace imi::node {
@@ -198,8 +199,11 @@ api::JsonReply Node::get_tx(std::string_view id_hex) {
 
 namespace {
 
-// {"certificate","header","height","id"[,"txs"]} from a stored block.
-Result<std::string> block_body(ledger::Store& store, uint64_t height, bool with_txs) {
+// {"certificate",["deadlines",]"header","height","id"[,"txs"]} from a
+// stored block; with_txs also gives the deadlines it fired (at most
+// `deadlines_max`), as node/block_results.h serves them.
+Result<std::string> block_body(ledger::Store& store, uint64_t height, bool with_txs,
+                               size_t deadlines_max) {
   auto json = store.block_json(height);
   if (!json) {
     if (json.status().code() == "store.not_found")
@@ -223,9 +227,21 @@ Result<std::string> block_body(ledger::Store& store, uint64_t height, bool with_
     if (!c) return c.status();
     cert = *c;
   }
-  std::string out = "{\"certificate\":" + cert + ",\"header\":" + header_json +
-                    ",\"height\":" + std::to_string(height) + ",\"id\":\"" +
-                    to_hex(sha256(header_json)) + "\"";
+  std::string out = "{\"certificate\":" + cert;
+  if (with_txs) {
+    auto tx_count = ledger::get_uint(**header, "tx_count");
+    if (!tx_count) return tx_count.status();
+    auto deadlines = read_deadline_results(store, height, *tx_count, deadlines_max);
+    if (!deadlines) return deadlines.status();
+    out += ",\"deadlines\":[";
+    for (size_t i = 0; i < deadlines->size(); ++i) {
+      if (i) out += ",";
+      out += deadline_result_json((*deadlines)[i]);
+    }
+    out += "]";
+  }
+  out += ",\"header\":" + header_json + ",\"height\":" + std::to_string(height) + ",\"id\":\"" +
+         to_hex(sha256(header_json)) + "\"";
   if (with_txs) {
     auto txs = ledger::get_array(*doc, "txs");
     if (!txs) return txs.status();
@@ -236,7 +252,9 @@ Result<std::string> block_body(ledger::Store& store, uint64_t height, bool with_
 
 }  // namespace
 
-api::JsonReply Node::get_block(uint64_t height) { return block_body(*store_, height, true); }
+api::JsonReply Node::get_block(uint64_t height) {
+  return block_body(*store_, height, true, home_.genesis.block_time().deadlines_per_block_max);
+}
 
 Result<api::BlockPage> Node::list_blocks(uint64_t from, uint32_t limit) {
   const uint64_t top = head().height;
@@ -251,7 +269,7 @@ Result<api::BlockPage> Node::list_blocks(uint64_t from, uint32_t limit) {
   size_t bytes = 0;
   uint64_t h = from;
   for (; h <= end && (page.blocks.empty() || bytes < budget); ++h) {
-    auto body = block_body(*store_, h, true);
+    auto body = block_body(*store_, h, true, home_.genesis.block_time().deadlines_per_block_max);
     if (!body) return body.status();
     bytes += body->size();
     page.blocks.push_back(std::move(*body));
@@ -261,35 +279,6 @@ Result<api::BlockPage> Node::list_blocks(uint64_t from, uint32_t limit) {
 }
 
 uint64_t Node::head_height() { return head().height; }
-
-Result<api::BlockEvents> Node::block_events(uint64_t height, std::string_view app) {
-  const uint64_t top = head().height;
-  if (height > top)
-    return Status::error("block.not_found", "no block at height " + std::to_string(height) +
-                                                "; the chain height is " + std::to_string(top));
-  auto json = store_->block_json(height);
-  if (!json) return json.status();
-  auto block = ledger::Block::decode(*json, limits_);
-  if (!block) return block.status();
-  const ledger::BlockHeader& h = block->header();
-  api::BlockEvents ev;
-  std::string& out = ev.json;
-  out = "{\"type\":\"block\",\"height\":" + std::to_string(height) + ",\"id\":\"" +
-        to_hex(block->id()) + "\",\"time\":" + std::to_string(h.time_ms) + ",\"txs\":[";
-  const auto& txs = block->txs();
-  for (uint32_t i = 0; i < txs.size(); ++i) {
-    const ledger::Transaction& tx = txs[i];
-    if (!app.empty() && tx.app() != app) continue;
-    auto result = store_->result_json(height, i);
-    if (!result) return result.status();
-    if (ev.matched++ > 0) out += ",";
-    out += "{\"id\":\"" + tx.id_hex() + "\",\"position\":" + std::to_string(i) +
-           ",\"from\":" + api::json_quote(tx.from()) + ",\"app\":" + api::json_quote(tx.app()) +
-           ",\"op\":" + api::json_quote(tx.op()) + ",\"result\":" + *result + "}";
-  }
-  out += "]}";
-  return ev;
-}
 
 api::JsonReply Node::get_state(std::string_view app, std::string_view key) {
   if (app != "account" && executor_app(std::string(app)) == nullptr)

@@ -140,6 +140,25 @@ TEST_CASE("?app= sends only blocks with that app's transactions, and only those"
   CHECK(d["txs"].Size() == 2);
 }
 
+TEST_CASE("?skill= and ?cell= reach the node with ?app= as one filter") {
+  TestServer s;
+  WsClient ws(s.port(), "/v1/events?from=4&app=share&skill=first_aid&cell=r3c4");
+  REQUIRE(!ws.handshake_error);
+  // The fake node matches no "share" transaction: the stream waits at the top.
+  REQUIRE(eventually([&] { return s.node.height_watchers() == 1; }));
+  const EventFilter f = s.node.last_event_filter();
+  CHECK(f.app == "share");
+  CHECK(f.skill == "first_aid");
+  CHECK(f.cell == "r3c4");
+  for (const char* bad : {"?skill=", "?cell=", "?skill=a%20b", "?where=r1c1"}) {
+    CAPTURE(bad);
+    WsClient b(s.port(), std::string("/v1/events") + bad);
+    CHECK(b.response_.result_int() == 400);
+  }
+  WsClient long_cell(s.port(), "/v1/events?cell=" + std::string(65, 'c'));
+  CHECK(long_cell.response_.result_int() == 400);
+}
+
 TEST_CASE("bad requests for /v1/events are answered before any upgrade") {
   TestServer s;
   // Plain HTTP: 426 with the Upgrade header, as RFC 9110 asks.

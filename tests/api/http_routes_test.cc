@@ -162,6 +162,67 @@ TEST_CASE("GET /v1/state/{app}/{key} percent-decodes the key") {
   check_problem(fetch(s.port(), "GET", "/v1/state/anchor"), 404, "not-found");
 }
 
+TEST_CASE(
+    "GET /v1/apps/{app}/{query}: params, cursor and limit reach the node; errors are problems") {
+  TestServer s;
+  auto r = fetch(s.port(), "GET", "/v1/apps/share/listings?cell=r1c2&cursor=abc%2F1&limit=7");
+  REQUIRE(r);
+  CHECK(r->result_int() == 200);
+  CHECK(header(*r, http::field::content_type) == "application/json");
+  auto d = parse(*r);
+  CHECK(std::string(d["items"][0]["key"].GetString()) == "listing/r1c2");
+  CHECK(d["items"][0]["value"]["limit"].GetInt() == 7);
+  CHECK(std::string(d["next"].GetString()) == "abc/1x");
+  const AppQuery q = s.node.last_app_query();
+  CHECK(q.app == "share");
+  CHECK(q.query == "listings");
+  CHECK(q.cursor == "abc/1");  // percent-decoded, and not among the app's params
+  CHECK(q.limit == 7);
+  CHECK(q.params.size() == 1);
+  CHECK(q.params.at("cell") == "r1c2");
+
+  // limit defaults to 50; no cursor is the first page.
+  REQUIRE(fetch(s.port(), "GET", "/v1/apps/share/listings?cell=r1c1"));
+  CHECK(s.node.last_app_query().limit == kAppQueryLimitDefault);
+  CHECK(s.node.last_app_query().cursor.empty());
+  CHECK(kAppQueryLimitDefault == 50);
+  REQUIRE(fetch(s.port(), "GET", "/v1/apps/share/listings?cell=r1c1&limit=100"));
+  CHECK(s.node.last_app_query().limit == 100);
+
+  // The node's errors: unknown app, an app without queries, an unknown
+  // query (the message lists the app's queries), a bad parameter.
+  auto unknown_app = fetch(s.port(), "GET", "/v1/apps/nosuch/listings");
+  check_problem(unknown_app, 404, "not-found");
+  CHECK(std::string(parse(*unknown_app)["code"].GetString()) == "query.unknown_app");
+  auto no_queries = fetch(s.port(), "GET", "/v1/apps/anchor/all");
+  check_problem(no_queries, 404, "not-found");
+  CHECK(std::string(parse(*no_queries)["code"].GetString()) == "query.unknown");
+  auto unknown = fetch(s.port(), "GET", "/v1/apps/share/nosuch");
+  check_problem(unknown, 404, "not-found");
+  CHECK(std::string(parse(*unknown)["detail"].GetString()).find("its queries: listings") !=
+        std::string::npos);
+  auto bad_param = fetch(s.port(), "GET", "/v1/apps/share/listings?cell=bad");
+  check_problem(bad_param, 400, "invalid-parameter");
+  CHECK(std::string(parse(*bad_param)["code"].GetString()) == "query.bad_param");
+  check_problem(fetch(s.port(), "GET", "/v1/apps/share/listings"), 400, "invalid-parameter");
+
+  // The router's own checks, before the node is asked.
+  for (const char* bad :
+       {"/v1/apps/share/listings?cell=r1c1&limit=0", "/v1/apps/share/listings?cell=r1c1&limit=101",
+        "/v1/apps/share/listings?cell=r1c1&limit=07", "/v1/apps/share/listings?cell=r1c1&limit=x",
+        "/v1/apps/share/listings?cell=r1c1&cell=r1c2", "/v1/apps/share/listings?cell=%FF",
+        "/v1/apps/share/listings?Cell=r1", "/v1/apps/Share/listings", "/v1/apps/share/Listings"}) {
+    CAPTURE(bad);
+    check_problem(fetch(s.port(), "GET", bad), 400, "invalid-parameter");
+  }
+  check_problem(fetch(s.port(), "GET", "/v1/apps/share"), 404, "not-found");
+  check_problem(fetch(s.port(), "GET", "/v1/apps"), 404, "not-found");
+  check_problem(fetch(s.port(), "GET", "/v1/apps/share/listings/x"), 404, "not-found");
+  auto post = fetch(s.port(), "POST", "/v1/apps/share/listings?cell=r1c1", "{}", kJsonHeader);
+  REQUIRE(post);
+  CHECK(post->result_int() == 405);
+}
+
 TEST_CASE("GET /v1/dids/{did}: the document, 404 when unknown, 400 when malformed") {
   TestServer s;
   const std::string hex(40, 'a');

@@ -110,11 +110,13 @@ class FakeNode : public NodeApi {
 
   // Block h holds one "anchor" transaction, and one "vote" transaction when
   // h is even; its id is "b<h>". Heights in `broken_blocks` fail to read.
-  Result<BlockEvents> block_events(uint64_t height, std::string_view app) override {
+  Result<BlockEvents> block_events(uint64_t height, const EventFilter& filter) override {
     if (height > chain_height) return Status::error("block.not_found", "no block at that height");
+    const std::string_view app = filter.app;
     {
       std::lock_guard lock(mu_);
       ++block_events_calls_;
+      last_event_filter_ = filter;
       for (uint64_t b : broken_blocks)
         if (b == height) return Status::error("store.corrupt", "block unreadable");
     }
@@ -130,6 +132,10 @@ class FakeNode : public NodeApi {
     return ev;
   }
   std::vector<uint64_t> broken_blocks;  // set before the stream reaches them
+  EventFilter last_event_filter() {
+    std::lock_guard lock(mu_);
+    return last_event_filter_;
+  }
   size_t block_events_calls() {
     std::lock_guard lock(mu_);
     return block_events_calls_;
@@ -165,6 +171,31 @@ class FakeNode : public NodeApi {
     last_state_query_ = {std::string(app), std::string(key)};
     if (app != "anchor") return Status::error("state.unknown_app", "no app " + std::string(app));
     return std::string(R"({"value":null,"proof":{"siblings":[],"leaf":null}})");
+  }
+
+  // Apps: "share" answers query "listings" (?cell= required; "bad" is a bad
+  // cell) with one item per call echoing cell, cursor and limit; "anchor"
+  // answers none; any other app is unknown.
+  JsonReply app_query(const AppQuery& q) override {
+    {
+      std::lock_guard lock(mu_);
+      last_app_query_ = q;
+    }
+    if (q.app == "anchor") return Status::error("query.unknown", "app anchor answers no queries");
+    if (q.app != "share") return Status::error("query.unknown_app", "no app named " + q.app);
+    if (q.query != "listings")
+      return Status::error("query.unknown",
+                           "app share has no query \"" + q.query + "\"; its queries: listings");
+    auto cell = q.params.find("cell");
+    if (cell == q.params.end() || cell->second == "bad")
+      return Status::error("query.bad_param", "cell: a cell is r<row>c<col>");
+    return std::string(R"({"app":"share","height":10,"items":[{"key":"listing/)" + cell->second +
+                       R"(","proof":{},"value":{"limit":)" + std::to_string(q.limit) +
+                       R"(}}],"next":")" + q.cursor + R"(x","query":"listings","state_root":""})");
+  }
+  AppQuery last_app_query() {
+    std::lock_guard lock(mu_);
+    return last_app_query_;
   }
 
   // Knows one DID, "did:imi:" + 40 × 'a'.
@@ -247,6 +278,8 @@ class FakeNode : public NodeApi {
  private:
   std::pair<uint64_t, uint32_t> last_evidence_page_{};  // guarded by mu_
   size_t block_events_calls_ = 0;                       // guarded by mu_
+  EventFilter last_event_filter_;                       // guarded by mu_
+  AppQuery last_app_query_;                             // guarded by mu_
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::string> submitted_;

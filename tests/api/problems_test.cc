@@ -42,6 +42,9 @@ TEST_CASE("Status codes map to problems: exact, by prefix, else internal") {
   CHECK(p("block.not_found") == Problem::kNotFound);
   CHECK(p("evidence.not_found") == Problem::kNotFound);
   CHECK(p("state.unknown_app") == Problem::kNotFound);
+  CHECK(p("query.unknown_app") == Problem::kNotFound);
+  CHECK(p("query.unknown") == Problem::kNotFound);
+  CHECK(p("query.bad_param") == Problem::kInvalidParameter);
   CHECK(p("node.syncing") == Problem::kNotReady);
   CHECK(p("api.invalid_parameter") == Problem::kInvalidParameter);
   CHECK(p("io.disk_full") == Problem::kInternal);
@@ -87,10 +90,10 @@ TEST_CASE("api/openapi.yaml lists every problem type and every route") {
     CHECK(doc.find(std::string(problem_info(p).slug) + " (" +
                    std::to_string(problem_info(p).http_status)) != std::string::npos);
   }
-  for (const char* path :
-       {"/v1/txs:", "/v1/txs/{id}:", "/v1/blocks:", "/v1/blocks/{height}:",
-        "/v1/state/{app}/{key}:", "/v1/dids/{did}:", "/v1/evidence:", "/v1/events:",
-        "/v1/presentations/verify:", "/v1/status:", "/healthz:", "/readyz:", "/metrics:"}) {
+  for (const char* path : {"/v1/txs:", "/v1/txs/{id}:", "/v1/blocks:", "/v1/blocks/{height}:",
+                           "/v1/state/{app}/{key}:", "/v1/apps/{app}/{query}:", "/v1/dids/{did}:",
+                           "/v1/evidence:", "/v1/events:", "/v1/presentations/verify:",
+                           "/v1/status:", "/healthz:", "/readyz:", "/metrics:"}) {
     CAPTURE(path);
     CHECK(doc.find(std::string("\n  ") + path + "\n") != std::string::npos);
   }

@@ -121,3 +121,41 @@ TEST_CASE("parse_height and percent_decode are strict") {
   CHECK(!percent_decode("%g0"));
   CHECK(percent_decode("+") == std::string("+"));
 }
+
+TEST_CASE("match_route: app queries keep their own parameters apart from cursor and limit") {
+  auto q = match_route("/v1/apps/share/responders?skill=first_aid&cell=r1c2&cursor=a%2Fb");
+  REQUIRE(q);
+  CHECK(q->id == RouteId::kAppQuery);
+  CHECK(q->app == "share");
+  CHECK(q->query == "responders");
+  CHECK(q->limit == kAppQueryLimitDefault);
+  CHECK(q->cursor == "a/b");
+  CHECK(q->params.size() == 2);
+  CHECK(q->params.at("skill") == "first_aid");
+  CHECK(q->params.at("cell") == "r1c2");
+  CHECK(route_label(RouteId::kAppQuery) == "app_query");
+  CHECK(route_method(RouteId::kAppQuery) == "GET");
+  CHECK(match_route("/v1/apps/share/listings?limit=100")->limit == 100);
+  CHECK(match_route("/v1/apps/share/listings?limit=101").status().code() ==
+        "api.invalid_parameter");
+  CHECK(match_route("/v1/apps/share/listings?limit=0").status().code() == "api.invalid_parameter");
+  CHECK(match_route("/v1/apps/share").status().code() == "api.not_found");
+  CHECK(match_route("/v1/apps/share/a/b").status().code() == "api.not_found");
+  std::string many = "/v1/apps/share/listings?";
+  for (int i = 0; i < 17; ++i) many += "p" + std::to_string(i) + "=1&";
+  CHECK(match_route(many).status().code() == "api.invalid_parameter");
+  CHECK(match_route("/v1/apps/share/listings?v=" + std::string(1025, 'x')).status().code() ==
+        "api.invalid_parameter");
+}
+
+TEST_CASE("match_route: the event stream's skill and cell filters") {
+  auto e = match_route("/v1/events?app=share&skill=aed&cell=r0c0");
+  REQUIRE(e);
+  CHECK(e->id == RouteId::kEvents);
+  CHECK(e->app == "share");
+  CHECK(e->skill == "aed");
+  CHECK(e->cell == "r0c0");
+  CHECK(!match_route("/v1/events?skill="));
+  CHECK(!match_route("/v1/events?cell=a%09b"));
+  CHECK(!match_route("/v1/events?cell=" + std::string(65, 'c')));
+}
