@@ -278,7 +278,8 @@ int cmd_anchor(const Ctx& ctx, const node::CliArgs& a) {
 }
 
 std::vector<Command> extra_commands() {
-  return {credential_command(), evidence_command(), testnet_command(), bench_command()};
+  return {share_command(),   delegation_command(), credential_command(),
+          evidence_command(), testnet_command(),    bench_command()};
 }
 
 std::string usage_text() {

@@ -288,6 +288,30 @@ void print_timeline(const std::vector<bench::Tx>& txs, bench::Clock::time_point 
   }
 }
 
+uint64_t now_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// --mix share: how many of (up to 100 of) the households' loans reached
+// "returned" (the whole cycle ran with result code 0), read from the node's
+// committed state after the run: ,"share":{"loans_checked":N,"returned":M}.
+std::string share_outcome(const Ctx& ctx, const std::vector<std::string>& loans) {
+  size_t checked = 0, returned = 0;
+  const size_t step = std::max<size_t>(1, loans.size() / 100);
+  for (size_t i = 0; i < loans.size(); i += step) {
+    auto r = http(ctx, "GET", "/v1/state/share/loan%2F" + loans[i]);
+    if (!r || r->status != 200) continue;
+    ++checked;
+    auto d = parse(r->body);
+    if (d.IsObject() && d.HasMember("value") && str(d["value"], "status") == "returned")
+      ++returned;
+  }
+  return ",\"share\":{\"loans_checked\":" + std::to_string(checked) +
+         ",\"returned\":" + std::to_string(returned) + "}";
+}
+
 int run_bench(const Ctx& ctx, const node::CliArgs& a) {
   bench::LoadOptions o;
   for (const std::string& u : split(a.get("--nodes", ctx.node), ',')) {
@@ -322,8 +346,8 @@ int run_bench(const Ctx& ctx, const node::CliArgs& a) {
     o.conns_per_node =
         std::max(o.conns_per_node, (o.concurrency + o.nodes.size() - 1) / o.nodes.size());
   const std::string mix = a.get("--mix", "anchor");
-  if (mix != "anchor" && mix != "identity" && mix != "mixed")
-    return fail(kExitUsage, "--mix is anchor, identity or mixed");
+  if (mix != "anchor" && mix != "identity" && mix != "mixed" && mix != "share")
+    return fail(kExitUsage, "--mix is anchor, identity, mixed or share");
 
   const double window = o.warmup_s + o.seconds;
   // Enough for the window at the offered rate, else at 15,000 tx/s (the
@@ -339,7 +363,7 @@ int run_bench(const Ctx& ctx, const node::CliArgs& a) {
   if (!accounts_n) return fail(kExitUsage, accounts_n.status().message());
 
   std::optional<identity::KeyPair> registrar;
-  if (mix != "anchor") {
+  if (mix == "identity" || mix == "mixed") {
     if (a.get("--registrar-key").empty())
       return fail(kExitUsage, "--mix " + mix +
                                   " needs --registrar-key FILE, a keystore whose DID holds the "
@@ -375,10 +399,13 @@ int run_bench(const Ctx& ctx, const node::CliArgs& a) {
 
   const auto sign_start = Clock::now();
   bench::LoadPlan plan;
-  if (Status s = build_plan(accounts, conns_total, chain, static_cast<size_t>(*payload),
-                            registrar ? &*registrar : nullptr, plan);
-      !s)
-    return fail(kExitUsage, "cannot build the transactions: " + s.to_string());
+  std::vector<std::string> loans;  // --mix share: each household's loan id
+  Status built = mix == "share"
+                     ? bench::build_share_plan(total, conns_total, chain, now_ms(), plan, loans)
+                     : build_plan(accounts, conns_total, chain, static_cast<size_t>(*payload),
+                                  registrar ? &*registrar : nullptr, plan);
+  if (!built) return fail(kExitUsage, "cannot build the transactions: " + built.to_string());
+  if (mix == "share") accounts.assign(plan.accounts.size(), Account{});
   const double sign_s = std::chrono::duration<double>(Clock::now() - sign_start).count();
   std::fprintf(stderr,
                "imi bench: signed %zu transactions (%s) of %zu accounts in %.1f s; load on %zu "
@@ -483,7 +510,9 @@ int run_bench(const Ctx& ctx, const node::CliArgs& a) {
     }
     out += "}";
   }
-  out += "]}";
+  out += "]";
+  if (mix == "share") out += share_outcome(Ctx{o.nodes[0].text, false, {}}, loans);
+  out += "}";
   std::printf("%s\n", out.c_str());
   return kExitOk;
 }
@@ -495,7 +524,7 @@ Command bench_command() {
   c.name = "bench";
   c.usage =
       "  bench [--nodes URL,URL...] [--seconds S] [--warmup S] [--concurrency C] [--rate TPS]\n"
-      "        [--mix anchor|identity|mixed] [--payload BYTES] [--txs N] [--accounts M]\n"
+      "        [--mix anchor|identity|mixed|share] [--payload BYTES] [--txs N] [--accounts M]\n"
       "        [--conns K] [--pids PID,...] [--detect poll|wait] [--registrar-key FILE]\n"
       "        [--timeline]\n"
       "                                load generator: signs first, then submits and prints a\n"

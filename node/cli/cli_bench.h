@@ -40,6 +40,11 @@ struct Tx {
   enum class State : uint8_t { kUnsent, kInFlight, kPending, kCommitted, kRejected };
   State state = State::kUnsent;
   std::string reject_code;  // for kRejected
+  // A transaction of another account that must be resolved (committed or
+  // rejected) before this one is sent: the share mix's steps depend on each
+  // other's records (a request names a listing). kNoDependency: none.
+  static constexpr uint32_t kNoDependency = UINT32_MAX;
+  uint32_t after = kNoDependency;
 };
 
 struct LoadOptions {
@@ -70,6 +75,16 @@ struct LoadResult {
   uint64_t first_height = 0;  // first block height the poller read
   std::string error;          // a connection failure that ended the run
 };
+
+// --mix share (cli_bench_share.cc): `total` transactions as households of a
+// lender and a borrower, each going through one loan: list, request, accept,
+// handover (both sides), return, rate (both sides). A household's eight
+// transactions go over one connection, in groups of households stepped
+// together; `after` holds each step back until the one it depends on is
+// resolved. `loans` receives each household's loan id (for the check after
+// the run). `now_ms`: the client's clock, for the loans' due dates.
+Status build_share_plan(size_t total, size_t conns, const std::string& chain, uint64_t now_ms,
+                        LoadPlan& plan, std::vector<std::string>& loans);
 
 // Runs the load; fills plan.txs' states and times. Connection `c` of node
 // `c % nodes.size()` submits plan.by_conn[c].

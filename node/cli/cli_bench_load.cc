@@ -53,6 +53,8 @@ class Submitter {
 
   Status connect(asio::io_context& io);
   bool exhausted() const { return next_ >= queue_.size(); }
+  // Whether the next transaction may be sent now (its dependency resolved).
+  bool next_ready() const;
   // Submits the next transaction of the queue.
   void send_next();
 
@@ -145,6 +147,7 @@ class Driver {
   std::unique_ptr<Poller> poller_;
   std::unordered_map<std::string, uint32_t> account_index_;
   std::deque<Submitter*> idle_;
+  std::vector<Submitter*> waiting_;  // idle, next transaction held back by its dependency
   asio::steady_timer rate_timer_;
   asio::steady_timer end_timer_;
   asio::steady_timer drain_timer_;
@@ -172,6 +175,14 @@ Status Submitter::connect(asio::io_context& io) {
   req_.set(http::field::content_type, "application/json");
   req_.keep_alive(true);
   return Status::ok();
+}
+
+bool Submitter::next_ready() const {
+  if (exhausted()) return true;
+  const uint32_t dep = driver_.tx(queue_[next_]).after;
+  if (dep == Tx::kNoDependency) return true;
+  const Tx::State st = driver_.tx(dep).state;
+  return st == Tx::State::kCommitted || st == Tx::State::kRejected;
 }
 
 void Submitter::send_next() {
@@ -347,6 +358,10 @@ void Driver::pump() {
     }
     Submitter* s = idle_.front();
     idle_.pop_front();
+    if (!s->next_ready()) {
+      waiting_.push_back(s);  // back to idle_ when a transaction resolves
+      continue;
+    }
     if (s->exhausted()) {
       bool all_done = true;
       for (const auto& x : submitters_) all_done = all_done && x->exhausted();
@@ -365,6 +380,8 @@ void Driver::pump() {
 
 void Driver::resolve_one() {
   --unresolved_;
+  for (Submitter* s : waiting_) idle_.push_back(s);
+  waiting_.clear();
   if (submitting_)
     pump();
   else

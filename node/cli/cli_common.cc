@@ -95,7 +95,7 @@ Result<std::string> password(const Ctx& ctx) {
 
 Submission submit_tx(const Ctx& ctx, const identity::KeyPair& key, std::string from,
                      const std::string& app, const std::string& op, const rapidjson::Value& args,
-                     bool wait, std::optional<uint64_t> nonce) {
+                     bool wait, std::optional<uint64_t> nonce, const std::string& principal) {
   Submission out;
   auto failed = [&](int code) {
     out.exit = code;
@@ -117,7 +117,7 @@ Submission submit_tx(const Ctx& ctx, const identity::KeyPair& key, std::string f
         d["value"].HasMember("nonce") && d["value"]["nonce"].IsUint64())
       out.nonce = d["value"]["nonce"].GetUint64();
   }
-  auto tx = ledger::make_transaction_from(key, from, chain, out.nonce, app, op, args);
+  auto tx = ledger::make_transaction_for(key, from, principal, chain, out.nonce, app, op, args);
   if (!tx) return failed(fail(kExitUsage, tx.status().to_string()));
   auto r = http(ctx, "POST", wait ? "/v1/txs?wait=commit" : "/v1/txs", tx->canonical(), 60);
   if (!r) return failed(fail(kExitUnreachable, r.status().message()));

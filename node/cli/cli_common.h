@@ -79,10 +79,13 @@ struct Submission {
 };
 // Reads the chain id and, unless `nonce` is given, the next nonce of `from`
 // (empty: the key's DID), signs the transaction with `key` and POSTs it
-// (?wait=commit if `wait`). The caller prints the outcome.
+// (?wait=commit if `wait`). With a `principal`, the transaction names it in
+// on_behalf_of (a delegate's transaction, ledger/delegation.h). The caller
+// prints the outcome.
 Submission submit_tx(const Ctx& ctx, const identity::KeyPair& key, std::string from,
                      const std::string& app, const std::string& op, const rapidjson::Value& args,
-                     bool wait, std::optional<uint64_t> nonce = std::nullopt);
+                     bool wait, std::optional<uint64_t> nonce = std::nullopt,
+                     const std::string& principal = {});
 
 // One command group, e.g. "credential".
 struct Command {
@@ -93,7 +96,10 @@ struct Command {
   int (*run)(const Ctx& ctx, const node::CliArgs& args) = nullptr;
 };
 
-// Defined in cli_credential.cc, cli_testnet.cc, cli_bench.cc and cli_evidence.cc.
+// Defined in cli_credential.cc, cli_testnet.cc, cli_bench.cc, cli_evidence.cc,
+// cli_share.cc and cli_delegation.cc.
+Command share_command();
+Command delegation_command();
 Command credential_command();
 Command evidence_command();
 Command testnet_command();
