@@ -6,91 +6,15 @@
 #include <charconv>
 
 #include "apps/share_internal.h"
-#include "identity/keys.h"
 #include "ledger/genesis.h"
 #include "ledger/transaction.h"
 
 namespace imi::apps {
 namespace share_detail {
 
-void set(rapidjson::Value& obj, std::string_view name, rapidjson::Value value, Alloc& a) {
-  auto it = obj.FindMember(rapidjson::StringRef(name.data(), name.size()));
-  if (it != obj.MemberEnd()) {
-    it->value = value;
-  } else {
-    obj.AddMember(str(name, a), value, a);
-  }
-}
-
-std::string str_of(const rapidjson::Value& obj, std::string_view name) {
-  auto it = obj.FindMember(rapidjson::StringRef(name.data(), name.size()));
-  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
-  return std::string(it->value.GetString(), it->value.GetStringLength());
-}
-
-int64_t int_of(const rapidjson::Value& obj, std::string_view name, int64_t def) {
-  auto it = obj.FindMember(rapidjson::StringRef(name.data(), name.size()));
-  if (it == obj.MemberEnd() || !it->value.IsInt64()) return def;
-  return it->value.GetInt64();
-}
-
-bool bool_of(const rapidjson::Value& obj, std::string_view name) {
-  auto it = obj.FindMember(rapidjson::StringRef(name.data(), name.size()));
-  return it != obj.MemberEnd() && it->value.IsBool() && it->value.GetBool();
-}
-
 bool is_valid_label(std::string_view s) { return ledger::is_valid_name(s); }
 
-bool is_valid_committee(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == ':' || c == '-';
-  });
-}
-
-bool is_valid_id(std::string_view s) {
-  return s.size() == 32 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
-std::optional<TxOutcome> expect_args(const rapidjson::Value& args,
-                                     std::initializer_list<std::string_view> required,
-                                     std::initializer_list<std::string_view> optional) {
-  Status s = ledger::expect_members(args, required, optional);
-  if (s.is_ok()) return std::nullopt;
-  // The json.* message names the field.
-  return TxOutcome::fail(ledger::kCodeBadArgs, "args: " + s.message());
-}
-
-Result<std::string> string_arg(const rapidjson::Value& args, std::string_view field,
-                               bool (*valid)(std::string_view)) {
-  auto v = ledger::get_string(args, field);
-  if (!v || (valid && !valid(*v))) return Status::error("bad", std::string(field) + ": malformed");
-  return std::string(*v);
-}
-
-Result<std::string> id_arg(const rapidjson::Value& args, std::string_view field) {
-  return string_arg(args, field, &is_valid_id);
-}
-
-Result<std::optional<rapidjson::Document>> read(const ledger::StateReader& state,
-                                                std::string_view key) {
-  return state.get_json(kShareApp, key);
-}
-
-Status write(ledger::AppState& w, std::string_view key, const rapidjson::Value& value) {
-  return w.put(kShareApp, key, value);
-}
-
-Status write_ref(ledger::AppState& w, std::string_view key, std::string_view id) {
-  rapidjson::Document d(rapidjson::kObjectType);
-  d.AddMember("id", str(id, d.GetAllocator()), d.GetAllocator());
-  return write(w, key, d);
-}
-
-Status erase(ledger::AppState& w, std::string_view key) { return w.erase(kShareApp, key); }
+bool is_valid_committee(std::string_view s) { return util::is_valid_token(s, true); }
 
 Result<rapidjson::Document> read_count(const ledger::StateReader& state, std::string_view did) {
   auto doc = read(state, "count/" + std::string(did));
@@ -126,17 +50,9 @@ Status add_reputation(ledger::AppState& w, std::string_view did,
   return write(w, key, r);
 }
 
-void emit(ledger::AppState& w, rapidjson::Document& ev, std::string_view type) {
-  set(ev, "type", str(type, ev.GetAllocator()), ev.GetAllocator());
-  w.emit(ev);
-}
-
 namespace {
 
-struct ParamField {
-  std::string_view name;
-  uint64_t ShareParams::*field;
-};
+using ParamField = util::ParamField<ShareParams>;
 constexpr ParamField kParamFields[] = {
     {"availability_bytes_max", &ShareParams::availability_bytes_max},
     {"description_bytes_max", &ShareParams::description_bytes_max},
@@ -150,43 +66,19 @@ constexpr ParamField kParamFields[] = {
     {"urgent_per_did_per_hour_max", &ShareParams::urgent_per_did_per_hour_max},
 };
 
-Status bad_params(std::string message) {
-  return Status::error("share.bad_params", "genesis apps.share: " + std::move(message));
-}
+Status bad_params(std::string message) { return util::bad_params(kShareApp, std::move(message)); }
 
 // Reads parameters over `p` from `obj`; an error names the member.
 Status params_from_json(const rapidjson::Value& obj, ShareParams& p) {
-  if (!obj.IsObject()) return bad_params("must be an object");
-  for (const auto& m : obj.GetObject()) {
-    std::string_view name(m.name.GetString(), m.name.GetStringLength());
-    auto f = std::find_if(std::begin(kParamFields), std::end(kParamFields),
-                          [&](const ParamField& pf) { return pf.name == name; });
-    if (f == std::end(kParamFields)) return bad_params("unknown parameter " + std::string(name));
-    if (!m.value.IsInt64() || m.value.GetInt64() <= 0)
-      return bad_params(std::string(name) + " must be a positive integer");
-    p.*(f->field) = static_cast<uint64_t>(m.value.GetInt64());
-  }
+  IMI_RETURN_IF_ERROR(
+      util::params_from_json<ShareParams>(kShareApp, std::span(kParamFields), obj, p));
   if (p.urgent_expiry_ms_min > p.urgent_expiry_ms_max)
     return bad_params("urgent_expiry_ms_min must not exceed urgent_expiry_ms_max");
   return Status::ok();
 }
 
-rapidjson::Document params_to_json(const ShareParams& p) {
-  rapidjson::Document d(rapidjson::kObjectType);
-  for (const auto& f : kParamFields)
-    d.AddMember(str(f.name, d.GetAllocator()), num(static_cast<int64_t>(p.*(f.field))),
-                d.GetAllocator());
-  return d;
-}
-
 Result<ShareParams> read_params(const ledger::StateReader& state) {
-  ShareParams p;
-  auto doc = read(state, "params");
-  if (!doc) return doc.status();
-  if (!doc->has_value()) return p;
-  Status s = params_from_json(**doc, p);
-  if (!s.is_ok()) return Status::error("state.corrupt_value", s.message());
-  return p;
+  return util::load_params<ShareParams>(state, kShareApp, &params_from_json);
 }
 
 Result<TxOutcome> run(const ledger::Transaction& tx, const ledger::BlockContext& ctx,
@@ -211,20 +103,13 @@ Result<TxOutcome> run(const ledger::Transaction& tx, const ledger::BlockContext&
 }
 
 // "<prefix>/.../<id>" -> "<record>/<id>" for the query helpers.
-std::string last_segment(const ledger::IndexEntry& e) { return e.key.substr(e.key.rfind('/') + 1); }
+using util::last_segment;
 std::string to_listing(const ledger::IndexEntry& e) { return "listing/" + last_segment(e); }
 std::string to_loan(const ledger::IndexEntry& e) { return "loan/" + last_segment(e); }
 std::string to_urgent(const ledger::IndexEntry& e) { return "urgent/" + last_segment(e); }
 
-Result<std::string> query_param(const ledger::QueryParams& params, std::string_view name,
-                                bool (*valid)(std::string_view), std::string_view what) {
-  auto it = params.find(name);
-  if (it == params.end() || !valid(it->second))
-    return Status::error("query.bad_param", std::string(name) + " must be " + std::string(what));
-  return it->second;
-}
-
-bool valid_did(std::string_view s) { return identity::is_valid_did(s); }
+using util::is_valid_did;
+using util::query_param;
 
 bool parse_coord(std::string_view s, int& out) {
   if (s.empty() || s.size() > 4 || (s.size() > 1 && s[0] == '0')) return false;
@@ -264,11 +149,8 @@ std::vector<std::string> cell_and_neighbours(std::string_view cell) {
 }
 
 Status ShareApp::init_genesis(const ledger::Genesis& genesis, ledger::AppState& state) const {
-  auto given = genesis.app_params(kShareApp);
-  if (!given) return bad_params(given.status().message());
-  ShareParams p;
-  if (given->has_value()) IMI_RETURN_IF_ERROR(params_from_json(**given, p));
-  return write(state, "params", params_to_json(p));
+  return util::init_params<ShareParams>(genesis, state, kShareApp, std::span(kParamFields),
+                                        &params_from_json);
 }
 
 Result<TxOutcome> ShareApp::check(const ledger::Transaction& tx, const ledger::BlockContext& ctx,
@@ -301,7 +183,7 @@ Result<ledger::QueryPage> ShareApp::query(std::string_view name, const ledger::Q
                               &to_urgent);
   }
   if (name == "owned" || name == "loans") {
-    auto did = query_param(params, "did", &valid_did, "a did:imi");
+    auto did = query_param(params, "did", &is_valid_did, "a did:imi");
     if (!did) return did.status();
     if (name == "owned")
       return ledger::scan_query(index, kShareApp, "owned/" + *did + "/", cursor, limit,

@@ -20,20 +20,7 @@ bool is_endorsement_type(std::string_view s) {
          std::end(kShareEndorsementTypes);
 }
 
-// An optional text arg of at most `max` bytes (non-empty when `required`).
-std::optional<TxOutcome> text_arg(const rapidjson::Value& args, std::string_view field,
-                                  uint64_t max, bool required, std::string& out) {
-  if (!ledger::has_field(args, field)) {
-    if (required) return bad(field, "missing");
-    return std::nullopt;
-  }
-  auto v = ledger::get_string(args, field);
-  if (!v) return bad(field, "must be a string");
-  if (v->empty() || v->size() > max)
-    return bad(field, "must be 1.." + std::to_string(max) + " bytes");
-  out = std::string(*v);
-  return std::nullopt;
-}
+using util::text_arg;
 
 std::vector<std::string> requires_of(const rapidjson::Value& listing) {
   std::vector<std::string> out;
@@ -63,11 +50,7 @@ Status loan_ended(ledger::AppState& w, rapidjson::Document& listing, bool clear_
   return write(w, "listing/" + str_of(listing, "id"), listing);
 }
 
-rapidjson::Document loan_event(std::string_view loan) {
-  rapidjson::Document ev(rapidjson::kObjectType);
-  ev.AddMember("loan", str(loan, ev.GetAllocator()), ev.GetAllocator());
-  return ev;
-}
+rapidjson::Document loan_event(std::string_view id) { return util::event_of("loan", id); }
 
 }  // namespace
 

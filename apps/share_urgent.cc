@@ -5,14 +5,11 @@
 
 #include "apps/governance.h"
 #include "apps/share_internal.h"
-#include "identity/keys.h"
 
 namespace imi::apps::share_detail {
 namespace {
 
 constexpr int64_t kHourMs = 3600 * 1000;
-
-bool valid_did(std::string_view s) { return identity::is_valid_did(s); }
 
 std::string skill_key(std::string_view did, std::string_view skill) {
   return "skill/" + std::string(did) + "/" + std::string(skill);
@@ -32,18 +29,14 @@ Result<bool> certified(const ledger::StateReader& state, std::string_view did,
   return rec->has_value() && int_of(**rec, "expires") > now;
 }
 
-rapidjson::Document urgent_event(std::string_view id) {
-  rapidjson::Document ev(rapidjson::kObjectType);
-  ev.AddMember("urgent", str(id, ev.GetAllocator()), ev.GetAllocator());
-  return ev;
-}
+rapidjson::Document urgent_event(std::string_view id) { return util::event_of("urgent", id); }
 
 }  // namespace
 
 Result<TxOutcome> op_certify(Op& op) {
   const auto& args = op.args();
   if (auto f = expect_args(args, {"did", "skill", "expires"})) return *f;
-  auto did = string_arg(args, "did", &valid_did);
+  auto did = string_arg(args, "did", &util::is_valid_did);
   if (!did) return bad("did", "must be a did:imi");
   auto skill = string_arg(args, "skill", &is_valid_label);
   if (!skill) return bad("skill", "must be a name [a-z][a-z0-9_]{0,31}");
@@ -71,7 +64,7 @@ Result<TxOutcome> op_certify(Op& op) {
 Result<TxOutcome> op_uncertify(Op& op) {
   const auto& args = op.args();
   if (auto f = expect_args(args, {"did", "skill"})) return *f;
-  auto did = string_arg(args, "did", &valid_did);
+  auto did = string_arg(args, "did", &util::is_valid_did);
   if (!did) return bad("did", "must be a did:imi");
   auto skill = string_arg(args, "skill", &is_valid_label);
   if (!skill) return bad("skill", "must be a name [a-z][a-z0-9_]{0,31}");

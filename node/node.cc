@@ -13,6 +13,7 @@
 #include <set>
 
 #include "apps/anchor.h"
+#include "apps/approval.h"
 #include "apps/answers.h"
 #include "apps/consent.h"
 #include "apps/endorse.h"
@@ -71,6 +72,7 @@ std::vector<std::unique_ptr<ledger::App>> make_apps() {
   std::vector<std::unique_ptr<ledger::App>> apps;
   apps.push_back(std::make_unique<apps::AnchorApp>());
   apps.push_back(std::make_unique<apps::AnswersApp>());
+  apps.push_back(std::make_unique<apps::ApprovalApp>());
   apps.push_back(std::make_unique<apps::ConsentApp>());
   apps.push_back(std::make_unique<ledger::DelegationApp>());
   apps.push_back(std::make_unique<apps::EndorseApp>());
