@@ -18,6 +18,8 @@
 #include <map>
 #include <string>
 
+#include "ledger/reindex.h"
+#include "ledger/store_index.h"
 #include "node/home.h"
 #include "node/node.h"
 #ifdef IMI_BYZANTINE_BUILD
@@ -44,6 +46,10 @@ const char* kUsage =
     "  imid dev   [--home DIR] [--api HOST:PORT]\n"
     "             create (if needed) and run a single-validator development chain\n"
     "             (default home: $HOME/.imi/dev; password in DIR/dev-password).\n"
+    "  imid reindex --home DIR\n"
+    "             rebuild the index the app queries and deadlines read (data/ledger\n"
+    "             x/ range) by executing every committed block again; the node\n"
+    "             must be stopped. Each block's roots must match its header.\n"
     "Stop with Ctrl-C or SIGTERM: the node finishes the block in progress and\n"
     "closes its database cleanly.\n";
 
@@ -110,6 +116,38 @@ int run(const std::string& home_dir, const std::string& api_override, bool dev) 
   return failed ? kExitFailed : kExitOk;
 }
 
+// `imid reindex`: ledger/reindex.h over the home's store, with this build's apps.
+int reindex(const std::string& home_dir) {
+  auto home = node::load_home(home_dir);
+  if (!home) return cannot_start(home.status());
+  const std::string path = (std::filesystem::path(home->data_dir) / "ledger").string();
+  imi::ledger::StoreOptions so;
+  so.create_if_missing = false;
+  auto store = imi::ledger::Store::open(path, so);
+  if (!store) return cannot_start(store.status());
+  imi::ledger::LevelDbNodeStore nodes(*(*store)->db());
+  imi::ledger::StoreIndex index(**store);
+  imi::ledger::ExecutorOptions eo;
+  eo.index = &index;
+  eo.deadlines_per_block_max = home->genesis.block_time().deadlines_per_block_max;
+  auto exec = imi::ledger::Executor::make(nodes, node::make_apps(), eo);
+  if (!exec) return cannot_start(exec.status());
+  const uint64_t head = (*store)->head() ? (*store)->head()->height : 0;
+  std::printf("imid: rebuilding the index of %s from blocks 0..%llu\n", path.c_str(),
+              static_cast<unsigned long long>(head));
+  Status s = imi::ledger::rebuild_index(**store, **exec, home->genesis, [head](uint64_t h) {
+    if (h % 1000 == 0 || h == head)
+      std::printf("imid: block %llu of %llu\n", static_cast<unsigned long long>(h),
+                  static_cast<unsigned long long>(head));
+  });
+  if (!s) {
+    std::fprintf(stderr, "imid: reindex failed: %s\n", s.to_string().c_str());
+    return kExitFailed;
+  }
+  std::printf("imid: index rebuilt at height %llu\n", static_cast<unsigned long long>(head));
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -147,6 +185,12 @@ int main(int argc, char** argv) {
     std::printf("initialised %s\nstart it with: imid start --home %s\n", o.home.c_str(),
                 o.home.c_str());
     return kExitOk;
+  }
+  if (cmd == "reindex") {
+    if (!flags.count("--home")) return usage_error("reindex needs --home DIR");
+    if (flags.count("--chain") || flags.count("--api"))
+      return usage_error("reindex takes only --home");
+    return reindex(flags["--home"]);
   }
   if (cmd == "start") {
     if (!flags.count("--home")) return usage_error("start needs --home DIR");
