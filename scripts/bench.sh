@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures a fresh local network under load (issue 7; docs/bench.md).
 #
-#   scripts/bench.sh --validators N --seconds S [--mix anchor|identity|mixed]
+#   scripts/bench.sh --validators N --seconds S [--mix anchor|identity|mixed|share]
 #                    [--payload BYTES] [--rate TPS] [--warmup S] [--no-build]
 #                    [-- extra imi bench options, e.g. --concurrency 1]
 #
@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --) shift; extra=("$@"); break ;;
-    *) echo "usage: scripts/bench.sh --validators N --seconds S [--mix anchor|identity|mixed]" \
+    *) echo "usage: scripts/bench.sh --validators N --seconds S [--mix anchor|identity|mixed|share]" \
             "[--payload BYTES] [--rate TPS] [--warmup S] [--no-build] [-- imi bench options]" >&2
        exit 2 ;;
   esac
@@ -100,7 +100,7 @@ done
 
 bench_args=(--seconds "$seconds" --warmup "$warmup" --mix "$mix" --payload "$payload")
 if [ "$rate" != 0 ]; then bench_args+=(--rate "$rate"); fi
-if [ "$mix" != anchor ]; then
+if [ "$mix" = identity ] || [ "$mix" = mixed ]; then
   # Identity registrations need a registrar: a fresh key granted the role in
   # every node's (identical) genesis before the first start.
   export IMI_KEY_PASSWORD=bench-registrar
