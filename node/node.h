@@ -186,6 +186,10 @@ class Node : public api::NodeApi {
   // Whether a deadline is due: at or before the wall clock (a block cut now
   // has a time at or after it, so it fires there).
   bool deadline_due() const;
+  // An id for the earliest deadline when it is overdue by more than
+  // delta_ms + empty_block_period_ms, reported to the engine as waiting work
+  // (report_pending); nullopt otherwise.
+  std::optional<Hash32> overdue_deadline_ref() const;
   // With a propose request waiting and nothing to cut: wakes the loop when
   // the next deadline is due, and at least every empty_block_period_ms
   // while one is pending (the clock it is due by is the wall clock).

@@ -9,10 +9,18 @@
 // empty_block_period_ms (genesis) while one is pending, since the wall clock
 // the deadline is due by and the steady clock the timer runs on may drift
 // apart. With no deadline pending the chain stays idle: no empty blocks.
+//
+// A primary that is down or silent would leave a due deadline waiting until
+// the next transaction forces a view change. So each validator also reports
+// a deadline due by more than Δ + empty_block_period_ms by its own clock
+// (clocks agree within Δ, so an honest primary has cut the block by then) to
+// the engine as waiting work, like a transaction passed over: past the view
+// timeout the replicas change view and the new primary fires it.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 
+#include "base/sha256.h"
 #include "node/node.h"
 
 namespace imi::node {
@@ -43,6 +51,17 @@ void Node::refresh_next_deadline() {
     return;
   }
   next_deadline_ms_ = *next;
+}
+
+std::optional<Hash32> Node::overdue_deadline_ref() const {
+  if (!next_deadline_ms_) return std::nullopt;
+  const ledger::BlockTimeRules& rules = home_.genesis.block_time();
+  if (wall_ms() < *next_deadline_ms_ + rules.delta_ms + rules.empty_block_period_ms)
+    return std::nullopt;
+  // Stable while that deadline waits; gone once it fires (the next one has
+  // another time, or there is none).
+  const std::string tag = "IMI/deadline\n" + std::to_string(*next_deadline_ms_);
+  return sha256(std::string_view(tag));
 }
 
 bool Node::deadline_due() const { return next_deadline_ms_ && *next_deadline_ms_ <= wall_ms(); }

@@ -432,8 +432,13 @@ void Node::resend_local_txs(const identity::PublicKey* to, uint64_t older_than_m
 void Node::report_pending() {
   // At most half a block of them, the oldest senders first.
   last_pending_ms_ = now_ms();
-  handle(engine_->on_pending(
-      mempool_.pending_heads(std::max<size_t>(1, home_.config.block_txs_max / 2))));
+  std::vector<Hash32> pending =
+      mempool_.pending_heads(std::max<size_t>(1, home_.config.block_txs_max / 2));
+  // A deadline overdue by more than the clock tolerance and one empty-block
+  // period counts as waiting work too, so a silent primary on an idle chain
+  // is replaced (node_deadlines.cc).
+  if (auto ref = overdue_deadline_ref()) pending.push_back(*ref);
+  handle(engine_->on_pending(pending));
 }
 
 void Node::network_tick() {

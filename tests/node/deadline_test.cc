@@ -114,7 +114,8 @@ uint64_t set_timer(Node& n, const identity::KeyPair& k, uint64_t nonce, const st
   REQUIRE(tx);
   std::promise<Result<api::TxAdmission>> admitted;
   n.submit_tx(tx->canonical(), [&](Result<api::TxAdmission> r) { admitted.set_value(r); });
-  REQUIRE(admitted.get_future().get());
+  auto admission = admitted.get_future().get();
+  REQUIRE_MESSAGE(admission, admission.status().to_string());
   std::promise<api::JsonReply> committed;
   auto owner = std::make_shared<int>(0);
   n.watch_tx(tx->id_hex(), owner, [&](api::JsonReply r) { committed.set_value(std::move(r)); });
@@ -285,13 +286,15 @@ TEST_CASE("a deadline scheduled before a restart fires after it") {
   CHECK(std::string(b["deadlines"][0]["key"].GetString()) == "late");
 }
 
-TEST_CASE("four validators: the primary's empty deadline block is validated and committed by all") {
-  TimerHome scratch;  // a temporary directory for the testnet
+// Four validators with the timer app, in this process (`port_slot` keeps
+// two networks of one test binary apart).
+std::vector<std::unique_ptr<Node>> start_four(const TimerHome& scratch, uint16_t port_slot) {
   TestnetOptions o;
   o.out = scratch.dir + "/net";
   o.chain_id = "deadline-test";
   o.validators = 4;
-  const uint16_t base = static_cast<uint16_t>(30000 + (::getpid() % 1000) * 8);
+  const uint16_t base =
+      static_cast<uint16_t>(30000 + (::getpid() % 1000) * 16 + port_slot * 8);
   o.api_base_port = base;
   o.p2p_base_port = static_cast<uint16_t>(base + 4);
   auto homes = init_testnet(o);
@@ -309,6 +312,24 @@ TEST_CASE("four validators: the primary's empty deadline block is validated and 
     REQUIRE((*n)->start());
     nodes.push_back(std::move(*n));
   }
+  // start() returns before the node admits transactions (node.not_ready).
+  for (auto& n : nodes)
+    for (int i = 0; i < 400 && !n->ready(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return nodes;
+}
+
+std::string status_field(Node& n, const char* field) {
+  auto body = n.status();
+  REQUIRE(body);
+  auto doc = ledger::parse_strict(*body);
+  REQUIRE(doc);
+  return (*doc)[field].GetString();
+}
+
+TEST_CASE("four validators: the primary's empty deadline block is validated and committed by all") {
+  TimerHome scratch;  // a temporary directory for the testnet
+  auto nodes = start_four(scratch, 0);
   auto key = identity::KeyPair::generate();
   const uint64_t at = wall_ms() + 1000;
   const uint64_t set_height = set_timer(*nodes[1], key, 0, "q", at);
@@ -325,6 +346,36 @@ TEST_CASE("four validators: the primary's empty deadline block is validated and 
     CHECK(id == b["id"].GetString());
   }
   for (auto& n : nodes) n->shutdown();
+}
+
+TEST_CASE("four validators, idle: a deadline due while the primary is down fires after a view change") {
+  TimerHome scratch;
+  auto nodes = start_four(scratch, 1);
+  const std::string primary = status_field(*nodes[0], "primary");
+  size_t down = nodes.size();
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (status_field(*nodes[i], "node") == primary) down = i;
+  REQUIRE(down < nodes.size());
+  const size_t other = (down + 1) % nodes.size();
+  auto key = identity::KeyPair::generate();
+  const uint64_t at = wall_ms() + 1500;
+  const uint64_t set_height = set_timer(*nodes[other], key, 0, "late", at);
+  for (auto& n : nodes) REQUIRE(wait_height(*n, set_height, 6000) >= set_height);
+  // The primary stops before the deadline and nothing else is sent: only the
+  // overdue deadline itself can make the others change view.
+  nodes[down]->shutdown();
+  const uint64_t got = wait_height(*nodes[other], set_height + 1, 20000);
+  REQUIRE(got >= set_height + 1);
+  auto b = block_doc(*nodes[other], set_height + 1);
+  CHECK(b["header"]["tx_count"].GetUint64() == 0);
+  REQUIRE(b["deadlines"].Size() == 1);
+  CHECK(std::string(b["deadlines"][0]["key"].GetString()) == "late");
+  CHECK(std::string(b["header"]["proposer"].GetString()) != primary);
+  auto st = ledger::parse_strict(*nodes[other]->status());
+  REQUIRE(st);
+  CHECK((*st)["view"].GetUint64() > 0);
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (i != down) nodes[i]->shutdown();
 }
 
 }  // namespace

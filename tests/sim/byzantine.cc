@@ -1,6 +1,8 @@
 // Byzantine validators (at most f per run): each runs a real engine and
 // distorts what it sends or adds messages of its own, signed with its own key
 // (a Byzantine node cannot forge honest signatures).
+#include <algorithm>
+
 #include "base/sha256.h"
 #include "tests/sim/world.h"
 
@@ -33,6 +35,7 @@ void World::byzantine_route(Node& n, const consensus::Outbound& out) {
     case Behavior::kReplay:
     case Behavior::kHonest:
     case Behavior::kCensor:
+    case Behavior::kBadDeadlines:
       return plain();
     case Behavior::kGarbage: {
       for (int k = 0; k < 3; ++k) {
@@ -173,6 +176,31 @@ void World::byzantine_tick(Node& n) {
   if (n.behavior != Behavior::kReplay || n.recorded.empty() || !rng_.chance(0.5)) return;
   uint32_t to = static_cast<uint32_t>(rng_.range(0, nodes_.size() - 1));
   if (to != n.idx) transmit(n.idx, to, n.recorded[rng_.range(0, n.recorded.size() - 1)]);
+}
+
+void World::byzantine_deadlines(const Node& n, BlockBody& b) {
+  // Whatever is due, fire a wrong list: omit a due deadline, or add one that
+  // is not due, was never scheduled, or already fired. Honest validators
+  // must refuse every such block.
+  if (!b.fired.empty() && rng_.chance(0.5)) {
+    b.fired.erase(b.fired.begin() + static_cast<ptrdiff_t>(rng_.range(0, b.fired.size() - 1)));
+    return;
+  }
+  std::vector<uint64_t> candidates;
+  for (const auto& [at, key] : n.deadlines)
+    if (at > b.time_ms) {
+      candidates.push_back(key);  // early
+      break;
+    }
+  for (uint64_t tx : n.included)
+    if (s_.workload.deadline_of(tx, 0) &&
+        std::none_of(n.deadlines.begin(), n.deadlines.end(),
+                     [&](const auto& d) { return d.second == tx; })) {
+      candidates.push_back(tx);  // fired already
+      break;
+    }
+  candidates.push_back(1000000000 + rng_.range(0, 1000));  // never scheduled
+  b.fired.push_back(candidates[rng_.range(0, candidates.size() - 1)]);
 }
 
 }  // namespace imi::sim

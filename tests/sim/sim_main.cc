@@ -3,6 +3,7 @@
 //   imi_sim --scenario NAME --seeds N --expect-violation   (broken-quorum self-test)
 //   imi_sim --figures                                       (numbers for the report)
 // A failing seed prints the exact command that replays it.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
   uint64_t agreement_violations = 0;
   for (const std::string& name : names) {
     uint64_t ok = 0, heights = 0, view_changes = 0, evidence = 0, drops = 0;
+    uint64_t fired = 0, deadline_only = 0, capped = 0, late_max = 0;
     double t0 = cpu_seconds();
     for (uint64_t s = seed; s < seed + seeds; ++s) {
       auto sc = make_scenario(name, s, ed25519);
@@ -131,14 +133,23 @@ int main(int argc, char** argv) {
       view_changes += r.stats.view_changes;
       evidence += r.stats.evidence;
       drops += r.stats.drops;
+      fired += r.stats.deadlines_fired;
+      deadline_only += r.stats.deadline_only_blocks;
+      capped += r.stats.deadline_capped_blocks;
+      late_max = std::max(late_max, r.stats.deadline_late_max_ms);
       for (const auto& v : r.violations)
         if (v.rfind("agreement", 0) == 0) ++agreement_violations;
       if (verbose) {
-        std::printf("  seed %llu n=%u: height %llu, %llu messages, %llu view changes\n",
-                    static_cast<unsigned long long>(s), sc->validators,
-                    static_cast<unsigned long long>(r.stats.committed_height),
-                    static_cast<unsigned long long>(r.stats.messages),
-                    static_cast<unsigned long long>(r.stats.view_changes));
+        std::printf(
+            "  seed %llu n=%u: height %llu, %llu messages, %llu view changes, %llu deadlines "
+            "fired (%llu blocks only for them), latest %llu ms after due\n",
+            static_cast<unsigned long long>(s), sc->validators,
+            static_cast<unsigned long long>(r.stats.committed_height),
+            static_cast<unsigned long long>(r.stats.messages),
+            static_cast<unsigned long long>(r.stats.view_changes),
+            static_cast<unsigned long long>(r.stats.deadlines_fired),
+            static_cast<unsigned long long>(r.stats.deadline_only_blocks),
+            static_cast<unsigned long long>(r.stats.deadline_late_max_ms));
       }
       if (r.ok()) {
         ++ok;
@@ -159,11 +170,14 @@ int main(int argc, char** argv) {
     }
     std::printf(
         "scenario %-10s %s: %llu/%llu seeds ok, mean height %.1f, %llu view changes, "
-        "%llu evidence, %llu drops, %.1f s CPU\n",
+        "%llu evidence, %llu drops, %llu deadlines fired (%llu blocks only for them, %llu at the "
+        "bound, latest %llu ms after due), %.1f s CPU\n",
         name.c_str(), ed25519 ? "ed25519" : "fast", static_cast<unsigned long long>(ok),
         static_cast<unsigned long long>(seeds), double(heights) / double(seeds),
         static_cast<unsigned long long>(view_changes), static_cast<unsigned long long>(evidence),
-        static_cast<unsigned long long>(drops), cpu_seconds() - t0);
+        static_cast<unsigned long long>(drops), static_cast<unsigned long long>(fired),
+        static_cast<unsigned long long>(deadline_only), static_cast<unsigned long long>(capped),
+        static_cast<unsigned long long>(late_max), cpu_seconds() - t0);
   }
   if (expect_violation) {
     std::printf("agreement violations found: %llu\n",

@@ -30,6 +30,8 @@ const char* behavior_name(Behavior b) {
       return "replay";
     case Behavior::kCensor:
       return "censor";
+    case Behavior::kBadDeadlines:
+      return "bad-deadlines";
   }
   return "?";
 }
@@ -68,7 +70,10 @@ World::World(const Scenario& s)
   }
   std::vector<uint32_t> genesis_members;
   for (uint32_t i = 0; i < s_.validators; ++i) genesis_members.push_back(i);
-  checker_.init(chain_id_, &ring_.verifier(), genesis_, all, genesis_members);
+  std::vector<bool> honest;
+  for (const Node& n : nodes_) honest.push_back(n.honest());
+  checker_.init(chain_id_, &ring_.verifier(), genesis_, all, genesis_members, s_.workload,
+                std::move(honest));
   options_.chain_id = chain_id_;
   options_.checkpoint_interval = 5;
   options_.view_timeout_ticks = 12;
@@ -136,10 +141,20 @@ void World::start_engine(Node& n) {
 
 std::vector<uint64_t> World::pending_txs(const Node& n, size_t max) const {
   std::vector<uint64_t> out;
-  uint64_t published = published_at(node_now(n));
+  uint64_t published = s_.workload.published_at(node_now(n));
   for (uint64_t tx = n.next_unincluded; tx < published && out.size() < max; ++tx)
     if (n.included.count(tx) == 0) out.push_back(tx);
   return out;
+}
+
+LedgerView World::ledger_view(const Node& n, uint64_t time_ms) const {
+  return LedgerView{n.included, n.deadlines, s_.workload.published_at(time_ms)};
+}
+
+bool World::valid_next(const Node& n, uint64_t height, const BlockBody& body) const {
+  Hash32 parent = n.chain.empty() ? genesis_ : n.chain.back().block;
+  return n.chain.size() + 1 == height &&
+         app_valid(body, height, parent, ledger_view(n, body.time_ms));
 }
 
 std::vector<Hash32> World::pending_refs(const Node& n) const {
@@ -172,7 +187,7 @@ void World::store_block(Node& n, uint64_t height, const Hash32& block, const Byt
     return checker_.violation("node " + std::to_string(n.idx) + " committed height " +
                               std::to_string(height) + " out of order");
   n.chain.push_back(StoredBlock{block, payload, time_ms, cert});
-  if (n.honest()) checker_.on_commit(n.idx, height, block, payload, cert);
+  if (n.honest()) checker_.on_commit(n.idx, height, block, payload, cert, now_);
   stats_.committed_height = std::max(stats_.committed_height, n.honest() ? height : 0);
   // Figures: the first block proposed after the crash (height + 2: the block
   // in flight at the crash may still complete in the old view).
@@ -181,6 +196,7 @@ void World::store_block(Node& n, uint64_t height, const Hash32& block, const Byt
     stats_.first_commit_after_crash_ms = now_;
   auto body = parse_body(payload);
   if (!body) return;
+  apply_deadlines(n.deadlines, *body, s_.workload);
   for (uint64_t tx : body->txs) n.included.insert(tx);
   while (n.included.count(n.next_unincluded)) ++n.next_unincluded;
   if (body->set_change && n.engine) {
@@ -255,7 +271,8 @@ void World::feed(Node& n, Ready r) {
 }
 
 void World::route(Node& n, const Outbound& out) {
-  if (!n.honest() && n.behavior != Behavior::kCensor) return byzantine_route(n, out);
+  if (!n.honest() && n.behavior != Behavior::kCensor && n.behavior != Behavior::kBadDeadlines)
+    return byzantine_route(n, out);
   if (out.to) {
     for (const Node& o : nodes_)
       if (o.key.did == *out.to) transmit(n.idx, o.idx, out.wire);
@@ -324,24 +341,29 @@ void World::on_propose(Node& n, const Event& e) {
   for (uint64_t tx : pending_txs(n, kBatchMax))
     if (!(n.behavior == Behavior::kCensor && tx % 4 == 0)) b.txs.push_back(tx);
   // Published by the block's time, so the check is the same on every node.
-  while (!b.txs.empty() && b.txs.back() >= published_at(b.time_ms)) b.txs.pop_back();
+  while (!b.txs.empty() && b.txs.back() >= s_.workload.published_at(b.time_ms)) b.txs.pop_back();
   b.set_change = due_set_change(n);
-  if (b.txs.empty() && !b.set_change && !e.flag) {
+  // The deadlines due by the block's time (its proposer's clock): a primary
+  // with a due deadline proposes even with nothing else to, so deadlines
+  // fire on an idle chain within about a tick (the empty-block period).
+  b.fired = due_deadlines(n.deadlines, b.time_ms);
+  if (n.behavior == Behavior::kBadDeadlines) {
+    byzantine_deadlines(n, b);
+  } else if (b.txs.empty() && !b.set_change && b.fired.empty() && !e.flag) {
     // Nothing to propose yet: ask again next tick.
     schedule(Event{
         now_ + n.tick_ms, 0, EventType::kPropose, n.idx, 0, n.epoch, e.a, e.b, false, {}, {}});
     return;
   }
   Bytes payload = encode_body(b);
+  if (e.flag && n.honest()) checker_.on_new_view_block(block_id(payload));
   feed(n, n.engine->propose(e.a, e.b, block_id(payload), payload, b.time_ms));
 }
 
 void World::on_verdict(Node& n, const Event& e) {
   if (!n.up || e.epoch != n.epoch || !n.engine) return;
   auto body = parse_body(e.bytes);
-  Hash32 parent = n.chain.empty() ? genesis_ : n.chain.back().block;
-  bool valid = body && block_id(e.bytes) == e.hash && n.chain.size() + 1 == e.a &&
-               app_valid(*body, e.a, parent, n.included, published_at(body->time_ms));
+  bool valid = body && block_id(e.bytes) == e.hash && valid_next(n, e.a, *body);
   feed(n, n.engine->on_verdict(e.a, e.hash, valid, body ? body->time_ms : 0));
 }
 
@@ -497,7 +519,13 @@ RunResult World::run() {
   r.violations = checker_.violations();
   r.stats = stats_;
   r.liveness_failure = budget_failure;
-  if (r.violations.empty() && budget_failure.empty() && s_.liveness_blocks > 0) {
+  r.stats.deadlines_fired = checker_.deadlines_fired();
+  r.stats.deadline_only_blocks = checker_.deadline_only_blocks();
+  r.stats.deadline_capped_blocks = checker_.deadline_capped_blocks();
+  if (r.violations.empty() && budget_failure.empty() && s_.crash_primary_at_ms == 0)
+    r.liveness_failure = checker_.deadline_liveness(
+        s_.fault_ms, std::min(now_, end), s_.deadline_bound_ms, &r.stats.deadline_late_max_ms);
+  if (r.liveness_failure.empty() && r.violations.empty() && s_.liveness_blocks > 0) {
     for (const Node& n : nodes_) {
       if (!n.honest() || (s_.crash_primary_at_ms && !n.up)) continue;
       if (n.chain.size() < heal_target) {

@@ -35,7 +35,18 @@ class Rng {
   uint64_t s_;
 };
 
-enum class Behavior { kHonest, kSilent, kEquivocate, kVoteAll, kGarbage, kReplay, kCensor };
+// kBadDeadlines: an honest engine whose proposals fire the wrong deadlines
+// (one omitted, one invented, or one fired before its time).
+enum class Behavior {
+  kHonest,
+  kSilent,
+  kEquivocate,
+  kVoteAll,
+  kGarbage,
+  kReplay,
+  kCensor,
+  kBadDeadlines
+};
 const char* behavior_name(Behavior b);
 
 struct Scenario {
@@ -54,6 +65,11 @@ struct Scenario {
   uint64_t fault_ms = 4000;                   // faults happen in [0, fault_ms)
   uint64_t liveness_ms = 6000;                // then this long with every fault healed
   uint64_t liveness_blocks = 3;               // each honest node must commit this many more
+  Workload workload;                          // the transactions every node sees
+  // In the liveness phase, once blocks commit again, every deadline must fire
+  // (commit) within this long after its time, or after the first commit for
+  // one due earlier.
+  uint64_t deadline_bound_ms = 3000;
   std::vector<std::pair<uint64_t, std::vector<uint32_t>>> set_changes;  // (from height, members)
   uint64_t crash_primary_at_ms = 0;     // figures: crash the primary once, never restart
   bool primary_byzantine = false;       // the primary of view 0 is one of the Byzantine nodes
@@ -61,7 +77,7 @@ struct Scenario {
 };
 
 // The scenarios CTest runs: normal, partition, crash, byzantine, equivocate,
-// valset, mixed. n is drawn from {4, 5, 6, 7, 10} by the seed.
+// valset, mixed, deadlines. n is drawn from {4, 5, 6, 7, 10} by the seed.
 std::optional<Scenario> make_scenario(const std::string& name, uint64_t seed, bool ed25519);
 std::vector<std::string> scenario_names();
 
@@ -73,6 +89,10 @@ struct RunStats {
   uint64_t drops = 0;
   uint64_t syncs = 0;
   uint64_t crashes = 0;
+  uint64_t deadlines_fired = 0;         // in decided blocks
+  uint64_t deadline_only_blocks = 0;    // decided blocks with no transaction that fire a deadline
+  uint64_t deadline_capped_blocks = 0;  // decided blocks that left a due deadline to the next
+  uint64_t deadline_late_max_ms = 0;    // liveness phase: worst commit time after a deadline's time
   // figures: first honest commit after crash_primary_at_ms (0: none)
   uint64_t first_commit_after_crash_ms = 0;
 };

@@ -25,7 +25,8 @@ function(imi_sim_test name scenario first count)
   set_tests_properties(sim/${name} PROPERTIES TIMEOUT 600)
 endfunction()
 
-# 520 seeds in all, 50 of them with real Ed25519 (about 140 s of CPU).
+# 720 seeds in all, 50 of them with real Ed25519 (about 140 s of CPU; the 200
+# idle-chain deadlines seeds cost about 3 s).
 imi_sim_test(normal normal 1 60)
 imi_sim_test(partition partition 1 70)
 imi_sim_test(crash crash 1 90)
@@ -33,6 +34,7 @@ imi_sim_test(byzantine byzantine 1 80)
 imi_sim_test(equivocate equivocate 1 50)
 imi_sim_test(valset valset 1 50)
 imi_sim_test(mixed mixed 1 70)
+imi_sim_test(deadlines deadlines 1 200)
 imi_sim_test(ed25519_byzantine byzantine 1001 25 --ed25519)
 imi_sim_test(ed25519_mixed mixed 1001 25 --ed25519)
 

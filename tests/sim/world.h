@@ -33,6 +33,7 @@ struct Node {
   // Derived from the chain.
   std::set<uint64_t> included;
   uint64_t next_unincluded = 0;
+  Deadlines deadlines;  // pending
   // Byzantine bookkeeping.
   std::vector<Bytes> recorded;
   std::set<std::tuple<uint64_t, uint64_t, Hash32, int>> voted_all;  // (height, view, block, phase)
@@ -88,6 +89,8 @@ class World {
                    uint64_t time_ms, const consensus::CommitCertificate& cert);
   std::vector<Hash32> pending_refs(const Node& n) const;
   std::vector<uint64_t> pending_txs(const Node& n, size_t max) const;
+  LedgerView ledger_view(const Node& n, uint64_t time_ms) const;
+  bool valid_next(const Node& n, uint64_t height, const BlockBody& body) const;
   void on_deliver(Node& n, const Event& e);
   void on_tick(Node& n);
   void on_propose(Node& n, const Event& e);
@@ -106,6 +109,7 @@ class World {
   void byzantine_route(Node& n, const consensus::Outbound& out);
   void byzantine_receive(Node& n, const Bytes& bytes);
   void byzantine_tick(Node& n);
+  void byzantine_deadlines(const Node& n, BlockBody& b);
 
   Scenario s_;
   Rng rng_;
@@ -123,12 +127,6 @@ class World {
   std::optional<uint64_t> crash_height_;  // figures: decided height when the primary crashed
 };
 
-inline constexpr uint64_t kGenesisTimeMs = 1000;
-inline constexpr uint64_t kTxIntervalMs = 15;
 inline constexpr size_t kBatchMax = 40;
-// Transactions published by time t (ms): the workload is the same for every node.
-inline uint64_t published_at(uint64_t t) {
-  return t <= kGenesisTimeMs ? 0 : (t - kGenesisTimeMs) / kTxIntervalMs;
-}
 
 }  // namespace imi::sim
