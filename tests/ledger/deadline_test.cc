@@ -11,11 +11,14 @@
 #include "ledger/json.h"
 #include "ledger/reindex.h"
 #include "ledger/store_index.h"
+#include "tests/ledger/temp_dir.h"
 
 using namespace imi;
 using namespace imi::ledger;
 
 namespace {
+
+using imi::test::TempDir;
 
 constexpr const char* kChain = "imi-test";
 
@@ -78,20 +81,6 @@ class TimerApp : public App {
   bool delegable_;
 };
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("imi-deadline-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 struct Chain {
   TempDir dir;

@@ -6,11 +6,14 @@
 #include "ledger/executor.h"
 #include "ledger/executor_account.h"
 #include "ledger/json.h"
+#include "tests/ledger/temp_dir.h"
 
 using namespace imi;
 using namespace imi::ledger;
 
 namespace {
+
+using imi::test::TempDir;
 
 constexpr const char* kChain = "imi-test";
 
@@ -53,20 +56,6 @@ class KvApp : public App {
   }
 };
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("imi-exec-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 struct Chain {
   TempDir dir;

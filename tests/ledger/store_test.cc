@@ -8,27 +8,16 @@
 #include "base/sha256.h"
 #include "ledger/db_env.h"
 #include "ledger/store.h"
+#include "tests/ledger/temp_dir.h"
 
 using namespace imi;
 using namespace imi::ledger;
 
 namespace {
 
-// A fresh directory removed when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("imi-store-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string path() const { return path_.string(); }
+using imi::test::TempDir;
 
- private:
-  std::filesystem::path path_;
-};
+// A fresh directory removed when the test ends.
 
 constexpr int kTxPerBlock = 20;
 
