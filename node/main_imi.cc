@@ -278,8 +278,9 @@ int cmd_anchor(const Ctx& ctx, const node::CliArgs& a) {
 }
 
 std::vector<Command> extra_commands() {
-  return {share_command(),   delegation_command(), credential_command(),
-          evidence_command(), testnet_command(),    bench_command()};
+  return {share_command(),      approval_command(),   answer_command(),
+          delegation_command(), credential_command(), evidence_command(),
+          testnet_command(),    bench_command()};
 }
 
 std::string usage_text() {

@@ -55,7 +55,7 @@ api::JsonReply Node::app_query(const api::AppQuery& q) {
          "\",\"height\":" + std::to_string(h.height) + ",\"items\":" + items +
          ",\"next\":" + (page->next.empty() ? std::string("null") : api::json_quote(page->next)) +
          ",\"query\":" + api::json_quote(q.query) + ",\"state_root\":\"" + to_hex(h.state_root) +
-         "\"}";
+         "\"" + (page->summary.empty() ? std::string() : ",\"summary\":" + page->summary) + "}";
 }
 
 }  // namespace imi::node

@@ -97,8 +97,10 @@ struct Command {
 };
 
 // Defined in cli_credential.cc, cli_testnet.cc, cli_bench.cc, cli_evidence.cc,
-// cli_share.cc and cli_delegation.cc.
+// cli_share.cc, cli_delegation.cc, cli_approval.cc and cli_answer.cc.
 Command share_command();
+Command approval_command();
+Command answer_command();
 Command delegation_command();
 Command credential_command();
 Command evidence_command();

@@ -3,8 +3,8 @@
 // the grants. The delegate then passes --for PRINCIPAL to app commands
 // (e.g. `imi share list ... --for DID`).
 #include <cstdio>
-#include <sstream>
 
+#include "node/cli/cli_app.h"
 #include "node/cli/cli_share.h"
 
 namespace imi::cli {
@@ -18,14 +18,6 @@ const char* kUsage =
     "                                let DID act for the key's DID (within scope, until expiry)\n"
     "  delegation granted --principal DID | held --delegate DID   [--cursor X] [--limit N]\n"
     "                                the grants a principal gave, or a delegate holds\n";
-
-rapidjson::Value list_of(const std::string& csv, rapidjson::Document::AllocatorType& al) {
-  rapidjson::Value out(rapidjson::kArrayType);
-  std::stringstream in(csv);
-  for (std::string t; std::getline(in, t, ',');)
-    if (!t.empty()) out.PushBack(rapidjson::Value(t.c_str(), al), al);
-  return out;
-}
 
 void print_grant(const rapidjson::Value& item) {
   const auto& v = item.IsObject() && item.HasMember("value") ? item["value"] : item;
@@ -64,9 +56,9 @@ int run_delegation(const Ctx& ctx, const node::CliArgs& a) {
     } else if (!share::parse_time_ms(a.get("--expires"), expires)) {
       return fail(kExitUsage, "delegation grant needs --expires-in DURATION or --expires MS");
     }
-    args.AddMember("scope", list_of(a.get("--scope"), al), al);
+    args.AddMember("scope", app::list_of(a.get("--scope"), al), al);
     args.AddMember("expires", rapidjson::Value(expires), al);
-    if (a.has("--matters")) args.AddMember("matters", list_of(a.get("--matters"), al), al);
+    if (a.has("--matters")) args.AddMember("matters", app::list_of(a.get("--matters"), al), al);
   }
   if (a.has("--for")) return fail(kExitUsage, "only a principal grants or revokes (no --for)");
   return share::send_op(ctx, a, "delegation", sub, args);

@@ -4,27 +4,14 @@
 // delegate acting for a principal), --wait and --json.
 //
 // `request` on a listing with requirements seals the resident's SD-JWT
-// presentation to the lender's current key and commits to it:
-//   opening    = JCS({"presentation": text, "salt": 64 hex, fresh})
-//   sealed     = base64url(crypto_box_seal(opening, lender key))
-//   commitment = hex(SHA-256(opening))
-// Only sealed and commitment go on chain; the opening (the salt) stays with
-// the resident. The lender's `accept --check` opens the box with its key,
-// checks the commitment and has a node verify the presentation.
-#include <sodium.h>
-
-#include <cctype>
+// presentation to the lender's current key and commits to it (cli_app.h);
+// only sealed and commitment go on chain. The lender's `accept --check`
+// opens the box with its key, checks the commitment and has a node verify
+// the presentation.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
-#include "base/sha256.h"
-#include "identity/base64url.h"
-#include "identity/keystore.h"
-#include "identity/sealed.h"
-#include "ledger/json.h"
+#include "node/cli/cli_app.h"
 #include "node/cli/cli_share.h"
-#include "node/home.h"
 
 namespace imi::cli {
 
@@ -52,73 +39,19 @@ const char* kUsage =
     "  share reputation --did D | show listing|loan|urgent ID | params\n"
     "                                read the share app's committed state\n";
 
-using Doc = rapidjson::Document;
+using app::Arg;
+using app::Doc;
+using app::put;
 
-void put(Doc& d, const char* name, const std::string& v) {
-  d.AddMember(
-      rapidjson::Value(name, d.GetAllocator()),
-      rapidjson::Value(v.c_str(), static_cast<rapidjson::SizeType>(v.size()), d.GetAllocator()),
-      d.GetAllocator());
-}
-void put(Doc& d, const char* name, uint64_t v) {
-  d.AddMember(rapidjson::Value(name, d.GetAllocator()), rapidjson::Value(v), d.GetAllocator());
+bool op_args(const node::CliArgs& a, std::string_view op, std::initializer_list<Arg> list,
+             Doc& args) {
+  return app::copy_args(a, "share " + std::string(op), list, args);
 }
 
-// Copies each --option given (or required) into args[name] as a string.
-// False after printing a usage error for a missing required one.
-struct Arg {
-  const char* name;
-  const char* option;
-  bool required;
-};
-bool copy_args(const node::CliArgs& a, std::string_view op, std::initializer_list<Arg> list,
-               Doc& args) {
-  for (const Arg& x : list) {
-    if (!a.has(x.option)) {
-      if (!x.required) continue;
-      fail(kExitUsage, "share " + std::string(op) + " needs " + x.option);
-      return false;
-    }
-    put(args, x.name, a.get(x.option));
-  }
-  return true;
-}
-
-// The lender's current public key: the last key of its DID document when
-// the DID is registered, else its account's only key.
-Result<identity::PublicKey> current_key(const Ctx& ctx, const std::string& did) {
-  auto r = http(ctx, "GET", "/v1/dids/" + did);
-  if (!r) return Status::error("cli.unreachable", r.status().message());
-  if (r->status == 200) {
-    auto d = parse(r->body);
-    if (d.IsObject() && d.HasMember("verificationMethod") && d["verificationMethod"].IsArray() &&
-        !d["verificationMethod"].Empty()) {
-      const auto& vm = d["verificationMethod"][d["verificationMethod"].Size() - 1];
-      if (vm.IsObject() && vm.HasMember("publicKeyJwk")) {
-        auto raw = identity::base64url_decode(str(vm["publicKeyJwk"], "x"));
-        if (raw && raw->size() == 32) {
-          identity::PublicKey k{};
-          std::copy(raw->begin(), raw->end(), k.begin());
-          return k;
-        }
-      }
-    }
-    return Status::error("cli.bad_answer", "the DID document of " + did + " names no key");
-  }
-  auto acct = share::get_state(ctx, "account", did);
-  if (acct.exit != kExitOk) return Status::error("cli.unreachable", "cannot read " + did);
-  if (acct.absent() || !acct.value().IsObject() || !acct.value().HasMember("keys") ||
-      !acct.value()["keys"].IsArray() || acct.value()["keys"].Size() != 1)
-    return Status::error("cli.no_key", "cannot tell the current key of " + did +
-                                           " (no DID document and not exactly one account key)");
-  auto k = from_hex_fixed<32>(acct.value()["keys"][0].GetString());
-  if (!k) return Status::error("cli.bad_answer", "the account of " + did + " has a bad key");
-  return *k;
-}
-
-// share request: seals the presentation (if any) and commits to it.
+// share request: seals the presentation (if any) to the lender's current key
+// and commits to it (cli_app.h).
 int op_request(const Ctx& ctx, const node::CliArgs& a, Doc& args) {
-  if (!copy_args(a, "request", {{"listing", "--listing", true}}, args)) return kExitUsage;
+  if (!op_args(a, "request", {{"listing", "--listing", true}}, args)) return kExitUsage;
   if (a.has("--until")) {
     uint64_t until = 0;
     if (!share::parse_time_ms(a.get("--until"), until))
@@ -131,92 +64,21 @@ int op_request(const Ctx& ctx, const node::CliArgs& a, Doc& args) {
   if (listing.exit != kExitOk) return listing.exit;
   if (listing.absent()) return fail(kExitRejected, "no listing " + a.get("--listing"));
   const std::string owner = str(listing.value(), "owner");
-  auto text = node::read_small_file(a.get("--presentation"), 1 << 20);
-  if (!text) return fail(kExitLocal, text.status().message());
-  std::string presentation = *text;
-  while (!presentation.empty() && std::isspace(static_cast<unsigned char>(presentation.back())))
-    presentation.pop_back();
-  auto key = current_key(ctx, owner);
-  if (!key)
-    return fail(key.status().code() == "cli.unreachable" ? kExitUnreachable : kExitRejected,
-                key.status().message());
-
-  Hash32 salt_raw;
-  randombytes_buf(salt_raw.data(), salt_raw.size());
-  Doc opening(rapidjson::kObjectType);
-  put(opening, "presentation", presentation);
-  put(opening, "salt", to_hex(salt_raw));
-  const std::string opening_text = ledger::jcs(opening);
-  auto box = identity::seal(*key, as_bytes(opening_text));
-  if (!box) return fail(kExitRejected, "cannot seal to " + owner + ": " + box.status().message());
-  const std::string commitment = to_hex(sha256(opening_text));
-  put(args, "sealed", identity::base64url_encode(ByteView(box->data(), box->size())));
-  put(args, "commitment", commitment);
-  if (a.has("--opening-out")) {
-    std::ofstream out(a.get("--opening-out"), std::ios::trunc);
-    out << opening_text << "\n";
-    if (!out) return fail(kExitLocal, "cannot write " + a.get("--opening-out"));
-  }
-  // The salt is what opens the commitment: keep it, never post it.
-  std::FILE* where = ctx.json ? stderr : stdout;
-  std::fprintf(where, "sealed to: %s (key %s)\ncommitment: %s\nsalt:     %s (keep off chain%s)\n",
-               owner.c_str(), to_hex(*key).c_str(), commitment.c_str(), to_hex(salt_raw).c_str(),
-               a.has("--opening-out") ? ("; opening in " + a.get("--opening-out")).c_str() : "");
+  if (int rc =
+          app::seal_presentation(ctx, a.get("--presentation"), owner, a.get("--opening-out"), args);
+      rc != kExitOk)
+    return rc;
   return send_op(ctx, a, "share", "request", args);
 }
 
-// share accept --check: opens the sealed presentation with the lender's key,
-// checks the commitment and has the node verify the presentation (audience
-// and nonce from its key-binding JWT).
+// share accept --check: the lender's client opens and checks the loan's
+// sealed presentation.
 int check_requirements(const Ctx& ctx, const node::CliArgs& a) {
   auto loan = share::get_state(ctx, "share", "loan/" + a.get("--loan"));
   if (loan.exit != kExitOk) return loan.exit;
   if (loan.absent()) return fail(kExitRejected, "no loan " + a.get("--loan"));
-  const std::string sealed = str(loan.value(), "sealed");
-  if (sealed.empty()) return fail(kExitRejected, "the loan carries no sealed presentation");
-  auto pw = password(ctx);
-  if (!pw) return fail(kExitLocal, pw.status().message());
-  auto key = identity::load_keystore(a.get("--key"), *pw);
-  if (!key) return fail(kExitLocal, key.status().to_string());
-  auto box = identity::base64url_decode(sealed);
-  if (!box) return fail(kExitRejected, "the loan's sealed box is not base64url");
-  auto opened = identity::open_sealed(*key, ByteView(box->data(), box->size()));
-  if (!opened)
-    return fail(kExitRejected,
-                "cannot open the sealed presentation with this key (--check needs "
-                "the lender's own key, not a delegate's)");
-  const std::string opening(opened->begin(), opened->end());
-  if (to_hex(sha256(opening)) != str(loan.value(), "commitment"))
-    return fail(kExitRejected, "the sealed presentation does not match the loan's commitment");
-  auto od = parse(opening);
-  const std::string presentation = str(od, "presentation");
-  // The key-binding JWT is the last '~'-separated part; its payload names
-  // the audience and nonce the presentation was made for.
-  const std::string kb = presentation.substr(presentation.rfind('~') + 1);
-  const size_t dot1 = kb.find('.'), dot2 = kb.find('.', dot1 + 1);
-  auto payload = dot1 == std::string::npos || dot2 == std::string::npos
-                     ? std::nullopt
-                     : identity::base64url_decode_string(kb.substr(dot1 + 1, dot2 - dot1 - 1));
-  if (!payload) return fail(kExitRejected, "the presentation has no key-binding JWT");
-  auto pd = parse(*payload);
-  Doc body(rapidjson::kObjectType);
-  put(body, "presentation", presentation);
-  put(body, "audience", str(pd, "aud"));
-  put(body, "nonce", str(pd, "nonce"));
-  auto r = http(ctx, "POST", "/v1/presentations/verify", ledger::jcs(body));
-  if (!r) return fail(kExitUnreachable, r.status().message());
-  if (r->status != 200) return report_problem(*r);
-  auto v = parse(r->body);
-  const bool ok = v.IsObject() && v.HasMember("ok") && v["ok"].IsBool() && v["ok"].GetBool();
-  if (!ctx.json) {
-    std::printf("opened the sealed presentation; commitment matches\n");
-    if (v.HasMember("checks") && v["checks"].IsArray())
-      for (const auto& c : v["checks"].GetArray())
-        std::printf("  %-4s %s %s\n", str(c, "ok") == "true" ? "ok" : "FAIL",
-                    str(c, "name").c_str(), str(c, "detail").c_str());
-  }
-  if (!ok) return fail(kExitRejected, "the presentation does not verify; not accepting");
-  return kExitOk;
+  return app::check_sealed_presentation(ctx, a, str(loan.value(), "sealed"),
+                                        str(loan.value(), "commitment"));
 }
 
 int run_share(const Ctx& ctx, const node::CliArgs& a) {
@@ -236,34 +98,29 @@ int run_share(const Ctx& ctx, const node::CliArgs& a) {
   const std::initializer_list<Arg> skill_cell = {{"skill", "--skill", true},
                                                  {"cell", "--cell", true}};
   auto simple = [&](std::string_view op, std::initializer_list<Arg> list) {
-    if (!copy_args(a, sub, list, args)) return kExitUsage;
+    if (!op_args(a, sub, list, args)) return kExitUsage;
     return send_op(ctx, a, "share", op, args);
   };
   if (sub == "list") {
-    if (!copy_args(a, sub,
-                   {{"kind", "--kind", true},
-                    {"category", "--category", true},
-                    {"title", "--title", true},
-                    {"description", "--description", false},
-                    {"committee", "--committee", true},
-                    {"cell", "--cell", true},
-                    {"availability", "--availability", false}},
-                   args))
+    if (!op_args(a, sub,
+                 {{"kind", "--kind", true},
+                  {"category", "--category", true},
+                  {"title", "--title", true},
+                  {"description", "--description", false},
+                  {"committee", "--committee", true},
+                  {"cell", "--cell", true},
+                  {"availability", "--availability", false}},
+                 args))
       return kExitUsage;
-    if (a.has("--requires")) {
-      rapidjson::Value req(rapidjson::kArrayType);
-      std::stringstream in(a.get("--requires"));
-      for (std::string t; std::getline(in, t, ',');)
-        if (!t.empty())
-          req.PushBack(rapidjson::Value(t.c_str(), args.GetAllocator()), args.GetAllocator());
-      args.AddMember("requires", req, args.GetAllocator());
-    }
+    if (a.has("--requires"))
+      args.AddMember("requires", app::list_of(a.get("--requires"), args.GetAllocator()),
+                     args.GetAllocator());
     return send_op(ctx, a, "share", "list", args);
   }
   if (sub == "unlist") return simple("unlist", {{"listing", "--listing", true}});
   if (sub == "request") return op_request(ctx, a, args);
   if (sub == "accept") {
-    if (!copy_args(a, sub, loan, args)) return kExitUsage;
+    if (!op_args(a, sub, loan, args)) return kExitUsage;
     if (a.has("--check")) {
       if (int rc = check_requirements(ctx, a); rc != kExitOk) return rc;
     }
