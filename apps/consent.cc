@@ -5,32 +5,25 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "apps/consent_internal.h"
 #include "apps/governance.h"
 #include "base/sha256.h"
 #include "identity/base64url.h"
 #include "identity/sealed.h"
 #include "ledger/executor_account.h"
+#include "ledger/genesis.h"
 #include "ledger/json.h"
 
 namespace imi::apps {
-namespace {
-
-using ledger::TxOutcome;
-constexpr size_t kAttributesMax = 16;
-constexpr size_t kPurposeBytesMax = 256;
-constexpr size_t kSealedB64Max = 2048;
-
-rapidjson::Value str(std::string_view s, rapidjson::Document::AllocatorType& a) {
-  return rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
-}
+namespace consent_internal {
 
 bool is_attribute(std::string_view s) {
-  return !s.empty() && s.size() <= 32 && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
+  return !s.empty() && s.size() <= kAttributeBytesMax &&
+         std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+         });
 }
 
-// Attribute names of an array, or nullopt if malformed.
 std::optional<std::vector<std::string>> attributes(const rapidjson::Value& v) {
   if (!v.IsArray() || v.Empty() || v.Size() > kAttributesMax) return std::nullopt;
   std::vector<std::string> out;
@@ -43,6 +36,19 @@ std::optional<std::vector<std::string>> attributes(const rapidjson::Value& v) {
   return out;
 }
 
+bool sealed_ok(const rapidjson::Value& sealed, std::initializer_list<std::string_view> required,
+               std::initializer_list<std::string_view> optional, size_t max_chars) {
+  if (!ledger::expect_members(sealed, required, optional).is_ok()) return false;
+  for (const auto& m : sealed.GetObject()) {
+    if (!m.value.IsString() || m.value.GetStringLength() > max_chars ||
+        !identity::base64url_decode(
+            std::string_view(m.value.GetString(), m.value.GetStringLength()))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void emit(ledger::AppState& state, std::string_view type, std::string_view id) {
   rapidjson::Document ev(rapidjson::kObjectType);
   ev.AddMember("consent", str(id, ev.GetAllocator()), ev.GetAllocator());
@@ -50,7 +56,18 @@ void emit(ledger::AppState& state, std::string_view type, std::string_view id) {
   state.emit(ev);
 }
 
-TxOutcome bad(std::string m) { return TxOutcome::fail(ledger::kCodeBadArgs, std::move(m)); }
+Hash32 fresh_salt() {
+  if (sodium_init() < 0) std::abort();
+  Hash32 salt{};
+  randombytes_buf(salt.data(), salt.size());
+  return salt;
+}
+
+namespace {
+
+using ledger::TxOutcome;
+// Version 1's cap on a sealed read opening, unchanged for replay.
+constexpr size_t kSealedB64MaxV1 = 2048;
 
 Result<TxOutcome> op_grant(const ledger::Transaction& tx, const ledger::BlockContext& ctx,
                            const ledger::StateReader& state, ledger::AppState* w) {
@@ -160,7 +177,7 @@ Result<TxOutcome> op_revoke_or_read(const ledger::Transaction& tx, const ledger:
     return bad("read needs attribute names, a hex64 commitment and sealed openings");
   }
   for (const auto& m : sealed.GetObject()) {
-    if (!m.value.IsString() || m.value.GetStringLength() > kSealedB64Max ||
+    if (!m.value.IsString() || m.value.GetStringLength() > kSealedB64MaxV1 ||
         !identity::base64url_decode(
             std::string_view(m.value.GetString(), m.value.GetStringLength()))) {
       return bad("sealed openings are base64url of at most 2048 characters");
@@ -182,14 +199,31 @@ Result<TxOutcome> op_revoke_or_read(const ledger::Transaction& tx, const ledger:
   return TxOutcome::success();
 }
 
-Result<TxOutcome> run(const ledger::Transaction& tx, const ledger::BlockContext& ctx,
-                      const ledger::StateReader& state, ledger::AppState* w) {
+}  // namespace
+
+Result<TxOutcome> run_v1(const ledger::Transaction& tx, const ledger::BlockContext& ctx,
+                         const ledger::StateReader& state, ledger::AppState* w) {
   if (tx.op() == "grant") return op_grant(tx, ctx, state, w);
   if (tx.op() == "revoke" || tx.op() == "read") return op_revoke_or_read(tx, ctx, state, w);
   return TxOutcome::fail(ledger::kCodeUnknownOp, "consent has no op " + tx.op());
 }
 
-rapidjson::Document opening_json(const ReadOpening& o) {
+}  // namespace consent_internal
+
+namespace {
+
+using namespace consent_internal;
+using ledger::TxOutcome;
+
+Result<TxOutcome> run(const ledger::Transaction& tx, const ledger::BlockContext& ctx,
+                      const ledger::StateReader& state, ledger::AppState* w) {
+  auto version = consent_rules_version(state);
+  if (!version) return version.status();
+  if (*version >= kConsentRulesCommitted) return run_v2(tx, ctx, state, w);
+  return run_v1(tx, ctx, state, w);
+}
+
+rapidjson::Document opening_json_v1(const ReadOpeningV1& o) {
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   rapidjson::Value attrs(rapidjson::kArrayType);
@@ -201,7 +235,33 @@ rapidjson::Document opening_json(const ReadOpening& o) {
   return d;
 }
 
+// "access/<resident>/<height>/<tx>" of a "flagged/..." index entry.
+std::string flagged_to_access(const ledger::IndexEntry& e) {
+  auto doc = ledger::parse_strict(e.value);
+  if (!doc) return e.key;
+  auto access = ledger::get_string(*doc, "access");
+  return access ? std::string(*access) : e.key;
+}
+
 }  // namespace
+
+Result<uint64_t> consent_rules_version(const ledger::StateReader& state) {
+  auto rules = state.get_json(kConsentApp, "rules");
+  if (!rules) return rules.status();
+  if (!rules->has_value()) return uint64_t{1};
+  auto v = ledger::get_uint(**rules, "version");
+  if (!v || *v == 0) return Status::error("state.corrupt_value", "consent rules malformed");
+  return *v;
+}
+
+Status ConsentApp::init_genesis(const ledger::Genesis& genesis, ledger::AppState& state) const {
+  // Version 1 writes nothing: a version-1 chain's genesis root stays as it was.
+  if (genesis.rules_version() < kConsentRulesCommitted) return Status::ok();
+  rapidjson::Document rules(rapidjson::kObjectType);
+  rules.AddMember("version", rapidjson::Value(static_cast<int64_t>(genesis.rules_version())),
+                  rules.GetAllocator());
+  return state.put(kConsentApp, "rules", rules);
+}
 
 Result<TxOutcome> ConsentApp::check(const ledger::Transaction& tx, const ledger::BlockContext& ctx,
                                     const ledger::StateReader& state) const {
@@ -212,7 +272,33 @@ Result<TxOutcome> ConsentApp::apply(const ledger::Transaction& tx, const ledger:
   return run(tx, ctx, state, &state);
 }
 
-rapidjson::Document make_consent(const identity::KeyPair& resident, const ConsentTerms& t) {
+Result<ledger::QueryPage> ConsentApp::query(std::string_view name,
+                                            const ledger::QueryParams& params,
+                                            std::string_view cursor, size_t limit,
+                                            const ledger::IndexReader& index) const {
+  auto did_param = [&](std::string_view p, bool required) -> Result<std::string> {
+    auto it = params.find(p);
+    if (it == params.end() && !required) return std::string();
+    if (it == params.end() || !identity::is_valid_did(it->second))
+      return Status::error("query.bad_param", std::string(p) + " must be a did:imi");
+    return it->second;
+  };
+  if (name == "accesses") {
+    auto r = did_param("resident", true);
+    if (!r) return r.status();
+    return ledger::scan_query(index, kConsentApp, "access/" + *r + "/", cursor, limit);
+  }
+  if (name == "flagged") {
+    auto d = did_param("department", false);
+    if (!d) return d.status();
+    return ledger::scan_query(index, kConsentApp, d->empty() ? "flagged/" : "flagged/" + *d + "/",
+                              cursor, limit, flagged_to_access);
+  }
+  return Status::error("query.unknown", "consent has no query " + std::string(name) +
+                                            " (queries: accesses, flagged)");
+}
+
+rapidjson::Document make_consent_v1(const identity::KeyPair& resident, const ConsentTerms& t) {
   rapidjson::Document d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   rapidjson::Value attrs(rapidjson::kArrayType);
@@ -232,24 +318,21 @@ std::string consent_id(const rapidjson::Value& consent) {
   return to_hex(sha256(ledger::jcs(consent)));
 }
 
-Hash32 read_commitment(const ReadOpening& opening) {
-  return sha256(ledger::jcs(opening_json(opening)));
+Hash32 read_commitment_v1(const ReadOpeningV1& opening) {
+  return sha256(ledger::jcs(opening_json_v1(opening)));
 }
 
-Result<rapidjson::Document> make_read_args(ReadOpening opening,
-                                           const identity::PublicKey& resident_key,
-                                           const identity::PublicKey* auditor_key) {
-  if (opening.salt == Hash32{}) {
-    if (sodium_init() < 0) std::abort();
-    randombytes_buf(opening.salt.data(), opening.salt.size());
-  }
-  const std::string plain = ledger::jcs(opening_json(opening));
+Result<rapidjson::Document> make_read_args_v1(ReadOpeningV1 opening,
+                                              const identity::PublicKey& resident_key,
+                                              const identity::PublicKey* auditor_key) {
+  if (opening.salt == Hash32{}) opening.salt = fresh_salt();
+  const std::string plain = ledger::jcs(opening_json_v1(opening));
   rapidjson::Document args(rapidjson::kObjectType);
   auto& a = args.GetAllocator();
   rapidjson::Value attrs(rapidjson::kArrayType);
   for (const auto& s : opening.attributes) attrs.PushBack(str(s, a), a);
   args.AddMember("attributes", attrs, a);
-  args.AddMember("commitment", str(to_hex(read_commitment(opening)), a), a);
+  args.AddMember("commitment", str(to_hex(read_commitment_v1(opening)), a), a);
   args.AddMember("consent", str(opening.consent, a), a);
   rapidjson::Value sealed(rapidjson::kObjectType);
   auto to_resident = identity::seal(resident_key, as_bytes(plain));
@@ -264,7 +347,8 @@ Result<rapidjson::Document> make_read_args(ReadOpening opening,
   return args;
 }
 
-Result<ReadOpening> open_read(const identity::KeyPair& recipient, std::string_view sealed_b64) {
+Result<ReadOpeningV1> open_read_v1(const identity::KeyPair& recipient,
+                                   std::string_view sealed_b64) {
   auto raw = identity::base64url_decode(sealed_b64);
   if (!raw) return Status::error("consent.bad_opening", "sealed must be base64url");
   auto plain = identity::open_sealed(recipient, *raw);
@@ -280,7 +364,7 @@ Result<ReadOpening> open_read(const identity::KeyPair& recipient, std::string_vi
   auto consent = ledger::get_string(*doc, "consent");
   auto salt = ledger::get_hex32(*doc, "salt");
   if (!attrs || !case_id || !consent || !salt) return bad_opening;
-  return ReadOpening{std::string(*consent), *attrs, std::string(*case_id), *salt};
+  return ReadOpeningV1{std::string(*consent), *attrs, std::string(*case_id), *salt};
 }
 
 }  // namespace imi::apps

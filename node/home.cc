@@ -94,7 +94,7 @@ std::string genesis_text(const std::string& chain, const identity::KeyPair& key)
                                 .count());
   return "{\n  \"v\": 1,\n  \"chain\": \"" + chain + "\",\n  \"time\": " + std::to_string(now_ms) +
          ",\n  \"validators\": [\n    {\"id\": \"" + key.did() + "\", \"key\": \"" +
-         to_hex(key.public_key()) + "\"}\n  ]\n}\n";
+         to_hex(key.public_key()) + "\"}\n  ],\n  \"rules_version\": 2\n}\n";
 }
 
 }  // namespace
@@ -164,7 +164,7 @@ std::string validators_genesis_text(const std::string& chain,
     text += "    {\"id\": \"" + identity::did_from_key(validators[i]) + "\", \"key\": \"" +
             to_hex(validators[i]) + "\"}" + (i + 1 < validators.size() ? ",\n" : "\n");
   }
-  return text + "  ]\n}\n";
+  return text + "  ],\n  \"rules_version\": 2\n}\n";
 }
 
 namespace {

@@ -20,6 +20,10 @@
 #include "node/cli_args.h"
 #include "node/home.h"
 
+namespace imi::cli {
+Command consent_command();  // node/cli/cli_consent.cc
+}  // namespace imi::cli
+
 namespace {
 
 using imi::Result;
@@ -280,7 +284,7 @@ int cmd_anchor(const Ctx& ctx, const node::CliArgs& a) {
 std::vector<Command> extra_commands() {
   return {share_command(),      approval_command(),   answer_command(),
           delegation_command(), credential_command(), evidence_command(),
-          testnet_command(),    bench_command()};
+          testnet_command(),    bench_command(),      consent_command()};
 }
 
 std::string usage_text() {

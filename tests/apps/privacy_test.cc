@@ -155,14 +155,16 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("consent: reads need an unexpired consent covering the attributes; each is logged") {
+TEST_CASE(
+    "consent (rules version 1): reads need an unexpired consent covering the attributes; each "
+    "is logged") {
   IdChain c;
   register_actors(c);
   auto resident = key(100);
   REQUIRE(c.run(c.tx(resident, "identity", "register", register_args(resident, registrar1()))) ==
           0);
   const uint64_t until = 1000 + 10 * (c.height() + 20);  // expires in 20 blocks
-  auto consent = make_consent(
+  auto consent = make_consent_v1(
       resident, {department().did(), {"birth_date", "address"}, "housing subsidy", until});
   const std::string id = consent_id(consent);
   rapidjson::Document grant(rapidjson::kObjectType);
@@ -170,8 +172,8 @@ TEST_CASE("consent: reads need an unexpired consent covering the attributes; eac
 
   auto read = [&](const identity::KeyPair& reader, std::vector<std::string> attrs,
                   std::string consent_id_hex) {
-    ReadOpening o{consent_id_hex, std::move(attrs), "HS-77", {}};
-    auto args = make_read_args(o, resident.public_key(), &auditor().public_key()).value();
+    ReadOpeningV1 o{consent_id_hex, std::move(attrs), "HS-77", {}};
+    auto args = make_read_args_v1(o, resident.public_key(), &auditor().public_key()).value();
     return c.block({c.tx(reader, "consent", "read", args)});
   };
 
@@ -189,16 +191,16 @@ TEST_CASE("consent: reads need an unexpired consent covering the attributes; eac
   const auto& args = ok.txs[0].args();
   for (const auto& [who, field] :
        {std::pair{resident, "resident"}, std::pair{auditor(), "auditor"}}) {
-    auto opened = open_read(who, args["sealed"][field].GetString());
+    auto opened = open_read_v1(who, args["sealed"][field].GetString());
     REQUIRE(opened.is_ok());
     CHECK(opened->consent == id);
     CHECK(opened->attributes == std::vector<std::string>{"address"});
-    CHECK(to_hex(read_commitment(*opened)) == args["commitment"].GetString());
+    CHECK(to_hex(read_commitment_v1(*opened)) == args["commitment"].GetString());
     auto log = c.state()->get_json("consent", "read/" + id + "/" + ok.txs[0].id_hex()).value();
     REQUIRE(log.has_value());
-    CHECK(std::string((*log)["commitment"].GetString()) == to_hex(read_commitment(*opened)));
+    CHECK(std::string((*log)["commitment"].GetString()) == to_hex(read_commitment_v1(*opened)));
   }
-  CHECK(open_read(department(), args["sealed"]["resident"].GetString()).status().code() ==
+  CHECK(open_read_v1(department(), args["sealed"]["resident"].GetString()).status().code() ==
         "sealed.cannot_open");
 
   SUBCASE("expired") {
@@ -212,12 +214,12 @@ TEST_CASE("consent: reads need an unexpired consent covering the attributes; eac
     CHECK(read(department(), {"address"}, id).results[0].code() == kConsentCodeNoConsent);
   }
   SUBCASE("a consent with a bad signature or already expired") {
-    auto forged = make_consent(resident, {department().did(), {"address"}, "x", until + 1});
+    auto forged = make_consent_v1(resident, {department().did(), {"address"}, "x", until + 1});
     forged["purpose"].SetString("everything", forged.GetAllocator());
     rapidjson::Document g(rapidjson::kObjectType);
     g.AddMember("consent", rapidjson::Value(forged, g.GetAllocator()), g.GetAllocator());
     CHECK(c.run(c.tx(department(), "consent", "grant", g)) == kConsentCodeBadSignature);
-    auto old = make_consent(resident, {department().did(), {"address"}, "x", 1000});
+    auto old = make_consent_v1(resident, {department().did(), {"address"}, "x", 1000});
     rapidjson::Document g2(rapidjson::kObjectType);
     g2.AddMember("consent", rapidjson::Value(old, g2.GetAllocator()), g2.GetAllocator());
     CHECK(c.run(c.tx(resident, "consent", "grant", g2)) == ledger::kCodeBadArgs);
@@ -291,12 +293,12 @@ TEST_CASE("no personal data on chain after the identity, endorse, answer and con
   auto answer = make_answer_args(authority(), {"case-9", "age_over_18", true, {}},
                                  department().did(), department().public_key());
   REQUIRE(c.run(c.tx(authority(), "answers", "answer", *answer)) == 0);
-  auto consent = make_consent(resident, {department().did(), {"address"}, "subsidy", 1000000});
+  auto consent = make_consent_v1(resident, {department().did(), {"address"}, "subsidy", 1000000});
   rapidjson::Document grant(rapidjson::kObjectType);
   grant.AddMember("consent", rapidjson::Value(consent, grant.GetAllocator()), grant.GetAllocator());
   REQUIRE(c.run(c.tx(resident, "consent", "grant", grant)) == 0);
-  auto read = make_read_args({consent_id(consent), {"address"}, "HS-1", {}}, resident.public_key(),
-                             &auditor().public_key());
+  auto read = make_read_args_v1({consent_id(consent), {"address"}, "HS-1", {}},
+                                resident.public_key(), &auditor().public_key());
   REQUIRE(c.run(c.tx(department(), "consent", "read", *read)) == 0);
   REQUIRE(c.run(c.tx(registrar1(), "identity", "freeze",
                      R"({"did":")" + resident.did() + R"("})")) == 0);
