@@ -32,7 +32,8 @@ Status rebuild_index(Store& store, Executor& exec, const Genesis& genesis,
     if (progress) progress(h);
   }
   exec.set_committed_root(parent);
-  return Status::ok();
+  // A schema 2 store (opened with accept_schema_2) is whole now.
+  return store.write_current_schema();
 }
 
 }  // namespace imi::ledger

@@ -24,7 +24,10 @@ namespace imi::ledger {
 // Errors: store.* (reading or writing), block.* (a stored block that does not
 // decode), exec.* (a block whose roots differ on re-execution: the chain
 // data is corrupt, or this node runs other rules than the chain).
-// `progress` (optional) is called with each height done.
+// `progress` (optional) is called with each height done. At the end the
+// store records the current schema version: a schema 2 store (opened with
+// StoreOptions::accept_schema_2) becomes a schema 3 one only once its index
+// is whole, so a crash half-way leaves it refused until reindex runs again.
 Status rebuild_index(Store& store, Executor& exec, const Genesis& genesis,
                      const std::function<void(uint64_t)>& progress = {});
 

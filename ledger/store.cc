@@ -191,6 +191,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, const StoreO
   if (!s.ok()) return io_error(s, "cannot open store at " + path);
   std::unique_ptr<Store> store(new Store(std::move(env), std::unique_ptr<leveldb::DB>(raw),
                                          std::move(cache), std::move(filter)));
+  store->accept_schema_2_ = options.accept_schema_2;
   if (Status r = store->recover(); !r.is_ok()) return r;
   return store;
 }
@@ -210,17 +211,12 @@ Status Store::recover() {
                                                std::to_string(kStoreSchemaVersion) +
                                                ": upgrade the node");
     }
-    if (version == 2) {
-      // 2 -> 3 adds the index range and deadline results; a version 2 store
-      // has neither, and an empty index is right for it (see kStoreSchemaVersion).
-      std::string v;
-      put_be(v, kStoreSchemaVersion, 4);
-      leveldb::WriteOptions wo;
-      wo.sync = true;
-      leveldb::Status s = db_->Put(wo, kSchemaKey, v);
-      if (!s.ok()) return io_error(s, "upgrading the store schema from 2 to 3");
-      version = kStoreSchemaVersion;
+    if (version == 2 && !accept_schema_2_) {
+      return Status::error("store.schema",
+                           "store schema version 2 has no index for app queries and deadlines; "
+                           "stop the node and run `imid reindex --home DIR` once to build it");
     }
+    if (version == 2) version = kStoreSchemaVersion;  // reindex converts it
     if (version < kStoreSchemaVersion) {
       return Status::error("store.schema", "store schema version " + std::to_string(version) +
                                                " is older than this node's " +
@@ -415,6 +411,16 @@ Result<TxLocation> Store::tx_location(const Hash32& tx_id) const {
   if (r->size() != 12)
     return Status::error("store.corrupt", "transaction index entry is malformed");
   return TxLocation{get_be(*r, 0, 8), static_cast<uint32_t>(get_be(*r, 8, 4))};
+}
+
+Status Store::write_current_schema() {
+  std::string v;
+  put_be(v, kStoreSchemaVersion, 4);
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  if (leveldb::Status s = db_->Put(wo, kSchemaKey, v); !s.ok())
+    return io_error(s, "writing the schema version");
+  return Status::ok();
 }
 
 Status Store::clear_index() {

@@ -53,9 +53,10 @@ namespace imi::ledger {
 
 // 2: the state tree stores its internal nodes in pages (ledger/smt_store.h,
 // issue 2). 3: the ordered index "x/" and deadline results (issue 17). A
-// store of version 2 is converted at open by writing the new version: no
-// namespace was indexed before 3, so its index is rightly empty. Any other
-// version is refused, never misread.
+// store of version 2 opens only with StoreOptions::accept_schema_2 (what
+// `imid reindex` does: it builds the index, then calls
+// write_current_schema()); otherwise it is refused with store.schema saying
+// so. Any other version is refused, never misread.
 constexpr uint32_t kStoreSchemaVersion = 3;
 // Key prefix reserved for the state tree's nodes.
 constexpr std::string_view kStatePrefix = "s/";
@@ -96,6 +97,9 @@ struct StoreOptions {
   // open to the process's open-file limit (RLIMIT_NOFILE) less 256 for
   // sockets and other files; imid raises its soft limit to the hard one.
   int max_open_files = 20000;
+  // Open a schema 2 store as it is (no index yet) so ledger/reindex can
+  // build its index and then write_current_schema().
+  bool accept_schema_2 = false;
   // Snappy compression of tables. Off: most bytes are SHA-256 hashes, which
   // do not compress, and compressing costs CPU on every compaction.
   bool compress = false;
@@ -175,6 +179,9 @@ class Store {
   // whole "x/" range, or applies `writes` in one synced batch. store.io on
   // failure. Only for an offline store (no commits running).
   Status clear_index();
+  // Records kStoreSchemaVersion (after a rebuilt index made a schema 2 store
+  // whole). store.io on failure.
+  Status write_current_schema();
   Status apply_index(const std::vector<IndexWrite>& writes);
 
   // True after a commit written with sync = false, until a synced commit or
@@ -226,6 +233,8 @@ class Store {
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   std::unique_ptr<leveldb::DB> db_;
+
+  bool accept_schema_2_ = false;  // set once at open
 
   mutable std::mutex mu_;
   // Guarded by mu_.

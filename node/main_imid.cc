@@ -123,6 +123,7 @@ int reindex(const std::string& home_dir) {
   const std::string path = (std::filesystem::path(home->data_dir) / "ledger").string();
   imi::ledger::StoreOptions so;
   so.create_if_missing = false;
+  so.accept_schema_2 = true;  // converted once its index is built
   auto store = imi::ledger::Store::open(path, so);
   if (!store) return cannot_start(store.status());
   imi::ledger::LevelDbNodeStore nodes(*(*store)->db());

@@ -434,7 +434,7 @@ TEST_CASE("a full disk fails the commit, and the store recovers once space retur
   check_exactly(**s, 10, 11);
 }
 
-TEST_CASE("a schema 2 store opens as schema 3 with its blocks and an empty index") {
+TEST_CASE("a schema 2 store is refused with the command that converts it; reindex's open accepts it") {
   TempDir dir;
   {
     auto s = Store::open(dir.path());
@@ -445,12 +445,24 @@ TEST_CASE("a schema 2 store opens as schema 3 with its blocks and an empty index
   }
   {
     auto s = Store::open(dir.path());
+    REQUIRE_FALSE(s.is_ok());
+    CHECK(s.status().code() == "store.schema");
+    CHECK(s.status().message().find("imid reindex") != std::string::npos);
+  }
+  {
+    StoreOptions o;
+    o.accept_schema_2 = true;
+    auto s = Store::open(dir.path(), o);
     REQUIRE(s.is_ok());
     CHECK((*s)->head()->height == 0);
+    REQUIRE((*s)->write_current_schema().is_ok());
+  }
+  {
+    auto s = Store::open(dir.path());
+    REQUIRE(s.is_ok());
     std::string v;
     REQUIRE((*s)->db()->Get(leveldb::ReadOptions(), "m/schema", &v).ok());
     CHECK(v == std::string("\0\0\0\x03", 4));
-    CHECK((*s)->scan_index("share", "", "", 10)->empty());
   }
 }
 
