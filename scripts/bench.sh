@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures a fresh local network under load (issue 7; docs/bench.md).
 #
-#   scripts/bench.sh --validators N --seconds S [--mix anchor|identity|mixed|share]
+#   scripts/bench.sh --validators N --seconds S [--mix anchor|identity|mixed|share|approval]
 #                    [--payload BYTES] [--rate TPS] [--warmup S] [--no-build]
 #                    [-- extra imi bench options, e.g. --concurrency 1]
 #
@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --) shift; extra=("$@"); break ;;
-    *) echo "usage: scripts/bench.sh --validators N --seconds S [--mix anchor|identity|mixed|share]" \
+    *) echo "usage: scripts/bench.sh --validators N --seconds S [--mix anchor|identity|mixed|share|approval]" \
             "[--payload BYTES] [--rate TPS] [--warmup S] [--no-build] [-- imi bench options]" >&2
        exit 2 ;;
   esac
@@ -115,6 +115,20 @@ for home in sys.argv[2:]:
     open(path, "w").write(json.dumps(g, separators=(",", ":")))
 EOF
   bench_args+=(--registrar-key "$dir/registrar.key")
+fi
+if [ "$mix" = approval ]; then
+  # The approval mix's catalogue, windows and departments are fixed bench keys
+  # (imi bench --print-roles): granted their roles in every node's genesis.
+  "$imi" bench --print-roles >"$dir/approval_roles.json"
+  /usr/bin/python3 - "$dir/approval_roles.json" "${nodes[@]}" <<'EOF'
+import json, sys
+roles = json.load(open(sys.argv[1]))
+for home in sys.argv[2:]:
+    path = home + "/genesis.json"
+    g = json.load(open(path))
+    g.setdefault("roles", []).extend(roles)
+    open(path, "w").write(json.dumps(g, separators=(",", ":")))
+EOF
 fi
 
 urls=()

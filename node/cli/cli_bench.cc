@@ -312,7 +312,37 @@ std::string share_outcome(const Ctx& ctx, const std::vector<std::string>& loans)
          ",\"returned\":" + std::to_string(returned) + "}";
 }
 
+// --mix approval: of the cases whose open_case committed during the run, how
+// many (of up to 100 spread over them) reached "decided" (the rest of the
+// cycle ran with result code 0), read from the node's committed state after
+// the run: ,"approval":{"cases_opened":K,"cases_checked":N,"decided":M}.
+std::string approval_outcome(const Ctx& ctx, const std::vector<std::string>& cases,
+                             const bench::LoadPlan& plan) {
+  std::vector<size_t> opened;
+  for (size_t h = 0; h < cases.size(); ++h)
+    if (plan.txs[bench::approval_open_tx(h)].state == bench::Tx::State::kCommitted)
+      opened.push_back(h);
+  size_t checked = 0, decided = 0;
+  const size_t step = std::max<size_t>(1, opened.size() / 100);
+  for (size_t i = 0; i < opened.size(); i += step) {
+    auto r = http(ctx, "GET", "/v1/state/approval/case%2F" + cases[opened[i]]);
+    if (!r || r->status != 200) continue;
+    auto d = parse(r->body);
+    if (!d.IsObject() || !d.HasMember("value") || !d["value"].IsObject()) continue;
+    ++checked;
+    if (str(d["value"], "status") == "decided") ++decided;
+  }
+  return ",\"approval\":{\"cases_opened\":" + std::to_string(opened.size()) +
+         ",\"cases_checked\":" + std::to_string(checked) +
+         ",\"decided\":" + std::to_string(decided) + "}";
+}
+
 int run_bench(const Ctx& ctx, const node::CliArgs& a) {
+  if (a.has("--print-roles")) {
+    // The genesis roles --mix approval needs (scripts/bench.sh adds them).
+    std::printf("%s\n", bench::approval_roles_json().c_str());
+    return kExitOk;
+  }
   bench::LoadOptions o;
   for (const std::string& u : split(a.get("--nodes", ctx.node), ',')) {
     auto url = parse_url(u);
@@ -346,8 +376,8 @@ int run_bench(const Ctx& ctx, const node::CliArgs& a) {
     o.conns_per_node =
         std::max(o.conns_per_node, (o.concurrency + o.nodes.size() - 1) / o.nodes.size());
   const std::string mix = a.get("--mix", "anchor");
-  if (mix != "anchor" && mix != "identity" && mix != "mixed" && mix != "share")
-    return fail(kExitUsage, "--mix is anchor, identity, mixed or share");
+  if (mix != "anchor" && mix != "identity" && mix != "mixed" && mix != "share" && mix != "approval")
+    return fail(kExitUsage, "--mix is anchor, identity, mixed, share or approval");
 
   const double window = o.warmup_s + o.seconds;
   // Enough for the window at the offered rate, else at 15,000 tx/s (the
@@ -400,12 +430,14 @@ int run_bench(const Ctx& ctx, const node::CliArgs& a) {
   const auto sign_start = Clock::now();
   bench::LoadPlan plan;
   std::vector<std::string> loans;  // --mix share: each household's loan id
-  Status built = mix == "share"
-                     ? bench::build_share_plan(total, conns_total, chain, now_ms(), plan, loans)
-                     : build_plan(accounts, conns_total, chain, static_cast<size_t>(*payload),
-                                  registrar ? &*registrar : nullptr, plan);
+  std::vector<std::string> cases;  // --mix approval: each case's id
+  Status built =
+      mix == "share" ? bench::build_share_plan(total, conns_total, chain, now_ms(), plan, loans)
+      : mix == "approval" ? bench::build_approval_plan(total, conns_total, chain, plan, cases)
+                          : build_plan(accounts, conns_total, chain, static_cast<size_t>(*payload),
+                                       registrar ? &*registrar : nullptr, plan);
   if (!built) return fail(kExitUsage, "cannot build the transactions: " + built.to_string());
-  if (mix == "share") accounts.assign(plan.accounts.size(), Account{});
+  if (mix == "share" || mix == "approval") accounts.assign(plan.accounts.size(), Account{});
   const double sign_s = std::chrono::duration<double>(Clock::now() - sign_start).count();
   std::fprintf(stderr,
                "imi bench: signed %zu transactions (%s) of %zu accounts in %.1f s; load on %zu "
@@ -512,6 +544,7 @@ int run_bench(const Ctx& ctx, const node::CliArgs& a) {
   }
   out += "]";
   if (mix == "share") out += share_outcome(Ctx{o.nodes[0].text, false, {}}, loans);
+  if (mix == "approval") out += approval_outcome(Ctx{o.nodes[0].text, false, {}}, cases, plan);
   out += "}";
   std::printf("%s\n", out.c_str());
   return kExitOk;
@@ -524,16 +557,16 @@ Command bench_command() {
   c.name = "bench";
   c.usage =
       "  bench [--nodes URL,URL...] [--seconds S] [--warmup S] [--concurrency C] [--rate TPS]\n"
-      "        [--mix anchor|identity|mixed|share] [--payload BYTES] [--txs N] [--accounts M]\n"
-      "        [--conns K] [--pids PID,...] [--detect poll|wait] [--registrar-key FILE]\n"
-      "        [--timeline]\n"
+      "        [--mix anchor|identity|mixed|share|approval] [--payload BYTES] [--txs N]\n"
+      "        [--accounts M] [--conns K] [--pids PID,...] [--detect poll|wait]\n"
+      "        [--registrar-key FILE] [--timeline] [--print-roles]\n"
       "                                load generator: signs first, then submits and prints a\n"
       "                                JSON summary (tps, p50/p90/p99/max ms, rejected by code,\n"
       "                                CPU and peak RSS per --pids node); see docs/bench.md\n";
   c.value_options = {"--nodes", "--seconds", "--warmup",  "--concurrency", "--rate",
                      "--mix",   "--payload", "--txs",     "--accounts",    "--conns",
                      "--pids",  "--detect",  "--poll-ms", "--drain",       "--registrar-key"};
-  c.flags = {"--timeline"};
+  c.flags = {"--timeline", "--print-roles"};
   c.run = run_bench;
   return c;
 }

@@ -86,6 +86,21 @@ struct LoadResult {
 Status build_share_plan(size_t total, size_t conns, const std::string& chain, uint64_t now_ms,
                         LoadPlan& plan, std::vector<std::string>& loans);
 
+// --mix approval (cli_bench_approval.cc): `total` transactions as cases of
+// the approval app, six each: the applicant anchors a form, a window opens
+// the case for them, the applicant adds the form, the department verifies
+// it and approves, the applicant rates; before them the catalogue defines
+// one matter per staff pair (kApprovalStaff windows and departments, fixed
+// bench keys whose roles the genesis must grant: approval_roles_json()).
+// `cases` receives each case's id (for the check after the run).
+constexpr size_t kApprovalStaff = 64;
+Status build_approval_plan(size_t total, size_t conns, const std::string& chain, LoadPlan& plan,
+                           std::vector<std::string>& cases);
+// The index in plan.txs of case h's open_case.
+inline size_t approval_open_tx(size_t h) { return kApprovalStaff + h * 6 + 1; }
+// The genesis "roles" entries the approval mix needs, as a JSON array.
+std::string approval_roles_json();
+
 // Runs the load; fills plan.txs' states and times. Connection `c` of node
 // `c % nodes.size()` submits plan.by_conn[c].
 LoadResult run_load(const LoadOptions& options, LoadPlan& plan);
