@@ -26,15 +26,14 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import imilib  # noqa: E402
 from netlib import Network, log  # noqa: E402
+import tourlib  # noqa: E402
 
 IMID, IMI, TOUR = sys.argv[1], sys.argv[2], sys.argv[3]
 SHORT_LIMIT_MS = 4000
@@ -47,6 +46,14 @@ HOUSEHOLD = "Zhao-household-5521"
 MATTER, QUICK = "residence-permit", "street-stall"
 
 
+
+
+
+
+
+
+
+
 def run_tour(net, node, victim, work):
     cmd = [TOUR, "approval", "--node", node.url, "--homes", net.dir, "--imi", IMI, "--work", work,
            "--short-limit", str(SHORT_LIMIT_MS),
@@ -55,70 +62,21 @@ def run_tour(net, node, victim, work):
            "--birth-date", BIRTH,
            "--certificate-claims", json.dumps({"registered_address": ADDRESS,
                                                "household": HOUSEHOLD})]
-    env = dict(os.environ, IMI_KEY_PASSWORD="tour-test-password")
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-    lines = []
-    killed = restarted = False
-    deadline = time.time() + 240
-    for line in proc.stdout:
-        lines.append(line)
-        print("tour| " + line, end="", flush=True)
-        if not killed and line.startswith("== the window accepts the case"):
-            log("kill -9 %s in the middle of the case" % victim.name)
-            victim.kill9()
-            killed = True
-        if killed and not restarted and line.startswith("== the department approves"):
-            victim.start()
-            log("restarted %s" % victim.name)
-            restarted = True
-        assert time.time() < deadline, "the tour runs past 240 s"
-    code = proc.wait(timeout=30)
-    assert code == 0, "the tour failed (exit %d)" % code
-    assert killed and restarted, "the tour never reached the kill and restart points"
-    return "".join(lines)
+    return tourlib.run_tour(cmd, victim, "== the window accepts the case",
+                            "== the department approves", log)
 
 
-def proven(node, answer, key, value):
-    """`value` under approval/`key` is proven against the state root of the
-    block the answer names (and a forged value is not)."""
-    header = node.get_json("/v1/blocks/%d" % answer["height"])["header"]
-    assert answer["state_root"] == header["state_root"], (answer["height"], answer["state_root"])
-    root = bytes.fromhex(answer["state_root"])
-    assert imilib.verify_state_proof(root, "approval", key, imilib.jcs(value), answer["proof"]), key
-    assert not imilib.verify_state_proof(root, "approval", key, imilib.jcs({"forged": 1}),
-                                         answer["proof"]), key
+APPROVAL = tourlib.AppReader("approval")
 
 
 def state(node, key):
-    s = node.get_json("/v1/state/approval/" + key.replace("/", "%2F"))
-    assert s["value"] is not None, key
-    proven(node, s, key, s["value"])
-    return s["value"]
+    value = APPROVAL.state(node, key)
+    assert value is not None, key
+    return value
 
 
 def query(node, name, **params):
-    """Every item of an app query (all pages), each proof checked; and the
-    summary of the first page, if any."""
-    items, cursor, summary = [], None, None
-    while True:
-        q = "&".join("%s=%s" % (k, v) for k, v in params.items())
-        if cursor:
-            q += "&cursor=" + cursor
-        page = node.get_json("/v1/apps/approval/%s?%s" % (name, q))
-        assert page["app"] == "approval" and page["query"] == name, page
-        header = node.get_json("/v1/blocks/%d" % page["height"])["header"]
-        assert page["state_root"] == header["state_root"]
-        root = bytes.fromhex(page["state_root"])
-        for it in page["items"]:
-            assert imilib.verify_state_proof(root, "approval", it["key"], imilib.jcs(it["value"]),
-                                             it["proof"]), it["key"]
-        if summary is None:
-            summary = page.get("summary")
-        items += page["items"]
-        cursor = page.get("next")
-        if not cursor:
-            return items, summary
+    return APPROVAL.query(node, name, **params)
 
 
 def check_records(net, who, ids, cert_hash, day):
@@ -169,12 +127,6 @@ def disclosures(path):
         return [p for p in f.read().strip().split("~")[1:] if p and "." not in p]
 
 
-def check_no_personal_data(blocks, secrets):
-    for height, _, _, b in blocks:
-        text = json.dumps(b)
-        for s in secrets:
-            assert s not in text, "block %d holds %r" % (height, s)
-    log("no planted personal data in %d blocks (%d strings)" % (len(blocks), len(secrets)))
 
 
 def main():
@@ -215,7 +167,7 @@ def main():
         secrets += disclosures(os.path.join(work, "mei-certificate.vc"))
         with open(os.path.join(work, "mei-identity-presentation.txt")) as f:
             secrets.append(f.read().strip())
-        check_no_personal_data(blocks, secrets)
+        tourlib.check_no_personal_data(blocks, secrets, log)
         net.stop_all()
         ok = True
         log("approval test passed in %.0f s (%d blocks)" % (time.time() - started, top + 1))

@@ -29,8 +29,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import imilib  # noqa: E402
 from netlib import Network, log  # noqa: E402
+import tourlib  # noqa: E402
 
 IMID, IMI, TOUR = sys.argv[1], sys.argv[2], sys.argv[3]
 URGENT_EXPIRY_MS_MIN = 2000
@@ -75,74 +75,31 @@ def set_share_genesis(net):
             json.dump(g, f, separators=(",", ":"))
 
 
-def run_tour(net, node, victim, work, presentation):
-    """Runs the tour against `node`; kills `victim` with SIGKILL when the tour
-    reaches Alice's accept and restarts it when the tour reaches the skill
-    issuer. Returns the tour's output."""
-    cmd = [TOUR, "share", "--node", node.url, "--homes", net.dir, "--imi", IMI, "--work", work,
-           "--presentation", presentation]
-    env = dict(os.environ, IMI_KEY_PASSWORD="tour-test-password")
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
-    lines = []
-    killed = restarted = False
-    deadline = time.time() + 240
-    for line in proc.stdout:
-        lines.append(line)
-        print("tour| " + line, end="", flush=True)
-        if not killed and line.startswith("== Alice accepts"):
-            log("kill -9 %s in the middle of the tour" % victim.name)
-            victim.kill9()
-            killed = True
-        if killed and not restarted and line.startswith("== a skill_issuer"):
-            victim.start()
-            log("restarted %s" % victim.name)
-            restarted = True
-        assert time.time() < deadline, "the tour runs past 240 s"
-    code = proc.wait(timeout=30)
-    out = "".join(lines)
-    assert code == 0, "the tour failed (exit %d)" % code
-    assert killed and restarted, "the tour never reached the kill and restart points"
-    return out
 
 
-def check_proof(node, answer, key, value):
-    """`value` under share/`key` is proven against the state root of the block
-    the answer names."""
-    header = node.get_json("/v1/blocks/%d" % answer["height"])["header"]
-    assert answer["state_root"] == header["state_root"], (answer["height"], answer["state_root"])
-    root = bytes.fromhex(answer["state_root"])
-    assert imilib.verify_state_proof(root, "share", key, imilib.jcs(value), answer["proof"]), key
-    assert not imilib.verify_state_proof(root, "share", key, imilib.jcs({"forged": 1}),
-                                         answer["proof"]), key
+
+
+
+
+
+
+SHARE = tourlib.AppReader("share")
 
 
 def state(node, key):
-    s = node.get_json("/v1/state/share/" + key.replace("/", "%2F"))
-    if s["value"] is not None:
-        check_proof(node, s, key, s["value"])
-    return s["value"]
+    return SHARE.state(node, key)
 
 
 def query(node, name, **params):
-    """Every item of an app query (all pages), each proof checked."""
-    items, cursor = [], None
-    while True:
-        q = "&".join("%s=%s" % (k, v) for k, v in params.items())
-        if cursor:
-            q += "&cursor=" + cursor
-        page = node.get_json("/v1/apps/share/%s?%s" % (name, q))
-        assert page["app"] == "share" and page["query"] == name, page
-        header = node.get_json("/v1/blocks/%d" % page["height"])["header"]
-        assert page["state_root"] == header["state_root"]
-        root = bytes.fromhex(page["state_root"])
-        for it in page["items"]:
-            assert imilib.verify_state_proof(root, "share", it["key"], imilib.jcs(it["value"]),
-                                             it["proof"]), it["key"]
-        items += page["items"]
-        cursor = page.get("next")
-        if not cursor:
-            return items
+    return SHARE.query(node, name, **params)[0]
+
+
+def run_tour(net, node, victim, work, presentation):
+    """The tour against `node`; `victim` is killed at Alice's accept and
+    restarted at the skill issuer."""
+    cmd = [TOUR, "share", "--node", node.url, "--homes", net.dir, "--imi", IMI, "--work", work,
+           "--presentation", presentation]
+    return tourlib.run_tour(cmd, victim, "== Alice accepts", "== a skill_issuer", log)
 
 
 def check_records(net, who, ids):
@@ -196,12 +153,6 @@ def check_escalation_event(blocks, who, ids):
     raise AssertionError("no urgent_escalated event for %s in any block" % ids["help2"])
 
 
-def check_no_personal_data(blocks, secrets):
-    for height, _, _, b in blocks:
-        text = json.dumps(b)
-        for s in secrets:
-            assert s not in text, "block %d holds %r" % (height, s)
-    log("no planted personal data in %d blocks (%d strings)" % (len(blocks), len(secrets)))
 
 
 def main():
@@ -252,7 +203,7 @@ def main():
         secrets = [PHONE, ID_NUMBER, CLAIM, salt, b64url(PHONE.encode()),
                    b64url(ID_NUMBER.encode())]
         secrets += [p for p in planted_presentation().split("\n")[0].split("~")[1:4]]
-        check_no_personal_data(blocks, secrets)
+        tourlib.check_no_personal_data(blocks, secrets, log)
         net.stop_all()
         ok = True
         log("share test passed in %.0f s (%d blocks)" % (time.time() - started, top + 1))
