@@ -465,7 +465,8 @@ TEST_CASE(
   auto c = s.run(issue(housing()));
   REQUIRE(c.code() == 0);
   CHECK(std::string((*event(c, "certificate_issued"))["hash"].GetString()) == cert_hash);
-  auto cert = s.get("case/" + id)["certificate"].GetObject();
+  auto decided = s.get("case/" + id);  // kept: the object below points into it
+  auto cert = decided["certificate"].GetObject();
   CHECK(std::string(cert["hash"].GetString()) == cert_hash);
   CHECK(cert["index"].GetInt64() == 42);
   CHECK(s.code(issue(housing())) == ledger::kCodeConflict);
