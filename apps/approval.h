@@ -224,8 +224,8 @@ constexpr int64_t kApprovalCodeIncomplete = 100;     // materials unverified or 
 constexpr int64_t kApprovalCodeNoConsent = 101;      // reuse without the applicant's consent
 constexpr int64_t kApprovalCodeAnswerExpired = 102;  // the answer to reuse is no longer valid
 constexpr int64_t kApprovalCodeAlreadyRated = 103;
-constexpr int64_t kApprovalCodeNotInScope = 104;     // a delegation whose matters exclude this one
-constexpr int64_t kApprovalCodeLimit = 105;          // a genesis limit is exceeded
+constexpr int64_t kApprovalCodeNotInScope = 104;  // a delegation whose matters exclude this one
+constexpr int64_t kApprovalCodeLimit = 105;       // a genesis limit is exceeded
 
 // Labels a material's claims / predicates and a matter's statutes list at most.
 constexpr size_t kApprovalLabelsMax = 32;
@@ -235,8 +235,8 @@ constexpr size_t kApprovalQuestionIdBytesMax = 31;
 // Upper bounds (ms) of the duration histogram buckets; a last bucket holds
 // everything longer.
 constexpr std::array<uint64_t, 16> kApprovalHistogramBoundsMs = {
-    60000,     300000,    600000,    1800000,    3600000,    7200000,    14400000,   28800000,
-    86400000,  172800000, 432000000, 864000000, 1728000000, 2592000000, 5184000000, 7776000000};
+    60000,    300000,    600000,    1800000,   3600000,    7200000,    14400000,   28800000,
+    86400000, 172800000, 432000000, 864000000, 1728000000, 2592000000, 5184000000, 7776000000};
 
 struct ApprovalParams {
   uint64_t name_bytes_max = 200;

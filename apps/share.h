@@ -51,8 +51,8 @@
 //     lender's client opened and verified the presentation against the chain.
 //     The listing must be open and, for lend, not lent (6). -> "accepted"
 //   decline {"loan":id}                                   the owner; requested -> "declined"
-//   cancel {"loan":id}                                    either side; requested/accepted -> "cancelled"
-//   handover {"loan":id}                                  either side; accepted
+//   cancel {"loan":id}                                    either side; requested/accepted ->
+//   "cancelled" handover {"loan":id}                                  either side; accepted
 //     records that side's confirmation (twice is 6); when both confirmed:
 //     lend -> "handed_over" and a deadline at until (loan overdue);
 //     give/skill -> "completed", which counts loans_completed for the
@@ -82,8 +82,9 @@
 //     for the skill in the cell or a neighbour, still certified (101); open
 //     and not expired (102: escalated, or open at or past expires); the first
 //     wins, later ones get 6. -> "accepted", cancels the escalation deadline.
-//   arrived {"urgent":id}                                 requester or responder; accepted -> "arrived"
-//   close_urgent {"urgent":id}                            the requester; open/accepted -> "closed"
+//   arrived {"urgent":id}                                 requester or responder; accepted ->
+//   "arrived" close_urgent {"urgent":id}                            the requester; open/accepted ->
+//   "closed"
 //
 // Deadlines: "loan/<id>" fires at until: a loan still handed_over becomes
 // "overdue" (event loan_overdue). "urgent/<id>" fires at expiry: a request
@@ -157,12 +158,12 @@ constexpr std::string_view kSkillIssuerRole = "skill_issuer";
 constexpr std::string_view kShareEndorsementTypes[] = {"party_member", "stable_employment",
                                                        "no_criminal_record"};
 
-constexpr int64_t kShareCodeLimit = 100;           // a genesis limit is reached
-constexpr int64_t kShareCodeNotCertified = 101;    // no current certification for the skill
-constexpr int64_t kShareCodeExpired = 102;         // the urgent request has expired
-constexpr int64_t kShareCodeAlreadyRated = 103;    // this side rated this loan already
-constexpr int64_t kShareCodeUnchecked = 104;       // accept without requirements_checked
-constexpr int64_t kShareCodeOwnListing = 105;      // requesting one's own listing
+constexpr int64_t kShareCodeLimit = 100;         // a genesis limit is reached
+constexpr int64_t kShareCodeNotCertified = 101;  // no current certification for the skill
+constexpr int64_t kShareCodeExpired = 102;       // the urgent request has expired
+constexpr int64_t kShareCodeAlreadyRated = 103;  // this side rated this loan already
+constexpr int64_t kShareCodeUnchecked = 104;     // accept without requirements_checked
+constexpr int64_t kShareCodeOwnListing = 105;    // requesting one's own listing
 
 struct ShareParams {
   uint64_t title_bytes_max = 120;

@@ -211,8 +211,7 @@ Result<TxResult> TxResult::from_json(const rapidjson::Value& value, std::string 
   std::optional<FiredDeadline> deadline;
   if (has_field(value, "deadline")) {
     auto dl = get_object(value, "deadline");
-    auto bad = Status::error("result.bad_deadline",
-                             "deadline must be {\"app\",\"key\",\"time\"}");
+    auto bad = Status::error("result.bad_deadline", "deadline must be {\"app\",\"key\",\"time\"}");
     if (!dl || !expect_members(**dl, {"app", "key", "time"}).is_ok()) return bad;
     auto app = get_string(**dl, "app");
     auto key = get_string(**dl, "key");
@@ -243,8 +242,7 @@ Result<TxResult> TxResult::from_json(const rapidjson::Value& value, std::string 
     r.canonical_ = "{\"code\":" + std::to_string(r.code_) + ",\"deadline\":" + jcs(d) +
                    ",\"events\":" + jcs(*r.events_) + "}";
   } else {
-    r.canonical_ =
-        "{\"code\":" + std::to_string(r.code_) + ",\"events\":" + jcs(*r.events_) + "}";
+    r.canonical_ = "{\"code\":" + std::to_string(r.code_) + ",\"events\":" + jcs(*r.events_) + "}";
   }
   r.deadline_ = std::move(deadline);
   r.message_ = std::move(message);

@@ -48,8 +48,8 @@ Result<std::optional<uint64_t>> pending_deadline(const StateReader& state, std::
 }
 
 Result<DueDeadline> parse_deadline_entry(const IndexEntry& entry) {
-  auto corrupt = Status::error("state.corrupt_value", "deadline entry " + entry.key +
-                                                          " is malformed");
+  auto corrupt =
+      Status::error("state.corrupt_value", "deadline entry " + entry.key + " is malformed");
   auto doc = parse_strict(entry.value);
   if (!doc) return corrupt;
   auto app = get_string(*doc, "app");

@@ -19,8 +19,8 @@ TxOutcome bad(std::string message) { return TxOutcome::fail(kCodeBadArgs, std::m
 bool is_matter_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '-';
   });
 }
 
@@ -35,9 +35,9 @@ bool is_scope_entry(std::string_view s) {
 Result<std::vector<std::string>> string_list(const rapidjson::Value& args, std::string_view field,
                                              bool (*valid)(std::string_view)) {
   auto arr = get_array(args, field);
-  auto fail = Status::error("bad", std::string(field) + " must be an array of 1.." +
-                                       std::to_string(kDelegationScopeMax) +
-                                       " distinct valid entries");
+  auto fail =
+      Status::error("bad", std::string(field) + " must be an array of 1.." +
+                               std::to_string(kDelegationScopeMax) + " distinct valid entries");
   if (!arr || (*arr)->Empty() || (*arr)->Size() > kDelegationScopeMax) return fail;
   std::set<std::string> seen;
   std::vector<std::string> out;
@@ -59,8 +59,9 @@ struct GrantArgs {
 std::variant<GrantArgs, TxOutcome> parse_grant(const Transaction& tx, const BlockContext& ctx) {
   const auto& args = tx.args();
   if (!expect_members(args, {"delegate", "scope", "expires"}, {"matters"}).is_ok())
-    return bad("args must be {\"delegate\": did, \"scope\": [\"app\" or \"app/op\", ...], "
-               "\"expires\": ms, \"matters\"?: [id, ...]}");
+    return bad(
+        "args must be {\"delegate\": did, \"scope\": [\"app\" or \"app/op\", ...], "
+        "\"expires\": ms, \"matters\"?: [id, ...]}");
   GrantArgs g;
   auto d = get_string(args, "delegate");
   if (!d || !identity::is_valid_did(*d)) return bad("delegate must be a did:imi");
@@ -87,8 +88,7 @@ std::variant<GrantArgs, TxOutcome> parse_grant(const Transaction& tx, const Bloc
 
 std::variant<std::string, TxOutcome> parse_revoke(const Transaction& tx) {
   const auto& args = tx.args();
-  if (!expect_members(args, {"delegate"}).is_ok())
-    return bad("args must be {\"delegate\": did}");
+  if (!expect_members(args, {"delegate"}).is_ok()) return bad("args must be {\"delegate\": did}");
   auto d = get_string(args, "delegate");
   if (!d || !identity::is_valid_did(*d)) return bad("delegate must be a did:imi");
   return std::string(*d);
@@ -124,9 +124,8 @@ Result<std::optional<Delegation>> find_delegation(const StateReader& state,
   if (!doc) return doc.status();
   if (!doc->has_value()) return std::optional<Delegation>();
   const rapidjson::Value& v = **doc;
-  auto corrupt = Status::error("state.corrupt_value", "delegation " + std::string(principal) +
-                                                          "/" + std::string(delegate) +
-                                                          " is malformed");
+  auto corrupt = Status::error("state.corrupt_value", "delegation " + std::string(principal) + "/" +
+                                                          std::string(delegate) + " is malformed");
   Delegation d;
   d.principal = principal;
   d.delegate = delegate;
@@ -165,14 +164,12 @@ Result<TxOutcome> check_delegation(const Transaction& tx, const BlockContext& ct
                                                " (or revoked it); ask for a delegation "
                                                "grant first");
   if ((*d)->expires_ms <= ctx.time_ms)
-    return TxOutcome::fail(kCodeForbidden,
-                           "the delegation from " + principal + " to " + tx.from() +
-                               " expired at " + std::to_string((*d)->expires_ms) +
-                               "; the principal must grant it again");
+    return TxOutcome::fail(kCodeForbidden, "the delegation from " + principal + " to " + tx.from() +
+                                               " expired at " + std::to_string((*d)->expires_ms) +
+                                               "; the principal must grant it again");
   if (!(*d)->covers(tx.app(), tx.op()))
-    return TxOutcome::fail(kCodeForbidden, "the delegation from " + principal + " to " +
-                                               tx.from() + " does not cover " + tx.app() + "/" +
-                                               tx.op());
+    return TxOutcome::fail(kCodeForbidden, "the delegation from " + principal + " to " + tx.from() +
+                                               " does not cover " + tx.app() + "/" + tx.op());
   return TxOutcome::success();
 }
 
@@ -189,12 +186,12 @@ Result<TxOutcome> DelegationApp::check(const Transaction& tx, const BlockContext
     auto existing = state.get(kDelegationApp, record_key(tx.from(), std::get<std::string>(r)));
     if (!existing) return existing.status();
     if (!existing->has_value())
-      return TxOutcome::fail(kCodeNotFound, tx.from() + " has no delegation to " +
-                                                std::get<std::string>(r));
+      return TxOutcome::fail(kCodeNotFound,
+                             tx.from() + " has no delegation to " + std::get<std::string>(r));
     return TxOutcome::success();
   }
-  return TxOutcome::fail(kCodeUnknownOp, "delegation has no op " + tx.op() +
-                                             " (ops: grant, revoke)");
+  return TxOutcome::fail(kCodeUnknownOp,
+                         "delegation has no op " + tx.op() + " (ops: grant, revoke)");
 }
 
 Result<TxOutcome> DelegationApp::apply(const Transaction& tx, const BlockContext& ctx,
@@ -254,15 +251,14 @@ Result<QueryPage> DelegationApp::query(std::string_view name, const QueryParams&
   if (name == "held") {
     auto d = did_param("delegate");
     if (!d) return d.status();
-    return scan_query(index, kDelegationApp, "to/" + *d + "/", cursor, limit,
-                      [](const IndexEntry& e) {
-                        // "to/<delegate>/<principal>" -> "<principal>/<delegate>"
-                        std::string_view k(e.key);
-                        k.remove_prefix(3);
-                        size_t slash = k.find('/');
-                        return std::string(k.substr(slash + 1)) + "/" +
-                               std::string(k.substr(0, slash));
-                      });
+    return scan_query(
+        index, kDelegationApp, "to/" + *d + "/", cursor, limit, [](const IndexEntry& e) {
+          // "to/<delegate>/<principal>" -> "<principal>/<delegate>"
+          std::string_view k(e.key);
+          k.remove_prefix(3);
+          size_t slash = k.find('/');
+          return std::string(k.substr(slash + 1)) + "/" + std::string(k.substr(0, slash));
+        });
   }
   return Status::error("query.unknown", "delegation has no query " + std::string(name) +
                                             " (queries: granted, held)");

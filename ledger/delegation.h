@@ -79,9 +79,8 @@ class DelegationApp : public App {
   Result<TxOutcome> apply(const Transaction& tx, const BlockContext& ctx,
                           AppState& state) const override;
   bool indexed() const override { return true; }
-  Result<QueryPage> query(std::string_view name, const QueryParams& params,
-                          std::string_view cursor, size_t limit,
-                          const IndexReader& index) const override;
+  Result<QueryPage> query(std::string_view name, const QueryParams& params, std::string_view cursor,
+                          size_t limit, const IndexReader& index) const override;
   std::vector<std::string> query_names() const override { return {"granted", "held"}; }
 };
 

@@ -170,11 +170,11 @@ Status Executor::fire_deadlines(const BlockContext& ctx, BlockState& block_state
     FiredDeadline fired{d->app, d->key, d->time_ms};
     const App* a = app(d->app);
     if (a == nullptr) {
-      out.results.push_back(std::move(TxResult::make_deadline(
-                                           fired, kCodeUnknownApp,
-                                           rapidjson::Value(rapidjson::kArrayType),
-                                           "no app named " + d->app))
-                                .value());
+      out.results.push_back(
+          std::move(TxResult::make_deadline(fired, kCodeUnknownApp,
+                                            rapidjson::Value(rapidjson::kArrayType),
+                                            "no app named " + d->app))
+              .value());
       continue;
     }
     AppState st(block_state, d->app);
@@ -188,9 +188,9 @@ Status Executor::fire_deadlines(const BlockContext& ctx, BlockState& block_state
       if (!r) return r.status();
       out.results.push_back(std::move(r).value());
     } else {
-      auto r = TxResult::make_deadline(fired, outcome->code,
-                                       rapidjson::Value(rapidjson::kArrayType),
-                                       std::move(outcome->message));
+      auto r =
+          TxResult::make_deadline(fired, outcome->code, rapidjson::Value(rapidjson::kArrayType),
+                                  std::move(outcome->message));
       if (!r) return r.status();
       out.results.push_back(std::move(r).value());
     }

@@ -20,8 +20,8 @@
 //        events are dropped;
 //   then all writes of the block go to the state tree in one batch update.
 // Result: one TxResult per transaction then one per fired deadline,
-// results_root over all of them, the new state_root and the new tree nodes. Nothing is written to LevelDB until commit(): state of a
-// block not yet committed lives only in the ExecutedBlock.
+// results_root over all of them, the new state_root and the new tree nodes. Nothing is written to
+// LevelDB until commit(): state of a block not yet committed lives only in the ExecutedBlock.
 //
 // Signatures are not checked here: Block::validate() checks them for a block
 // received from a peer, and the mempool for transactions it admits.
