@@ -96,21 +96,10 @@ struct ApprovalChain {
                              std::string_view op, std::string_view args) {
     return c.tx_for(k, principal.did(), "approval", op, args);
   }
-  ledger::TxResult run(ledger::Transaction t) { return c.block({std::move(t)}).results.front(); }
+  ledger::TxResult run(ledger::Transaction t) { return c.run_one(std::move(t)); }
   int64_t code(ledger::Transaction t) { return run(std::move(t)).code(); }
-  std::string ok(ledger::Transaction t) {
-    std::string id = t.id_hex().substr(0, 32);
-    auto r = run(std::move(t));
-    INFO(r.message());
-    REQUIRE(r.code() == 0);
-    return id;
-  }
-  rapidjson::Document get(std::string_view key) {
-    auto d = c.state()->get_json("approval", key);
-    REQUIRE(d.is_ok());
-    if (!d->has_value()) return rapidjson::Document(rapidjson::kNullType);
-    return std::move(**d);
-  }
+  std::string ok(ledger::Transaction t) { return c.ok_id(std::move(t)); }
+  rapidjson::Document get(std::string_view key) { return c.get_doc("approval", key); }
   bool has(std::string_view key) { return get(key).IsObject(); }
   std::string status(std::string_view case_id) {
     auto d = get("case/" + std::string(case_id));

@@ -117,6 +117,24 @@ class Chain {
     return block_at(std::max<uint64_t>(1000 + 10 * (height_ + 1), time_ + 10), std::move(txs));
   }
 
+  // Runs `t` alone in the next block; its result.
+  ledger::TxResult run_one(ledger::Transaction t) { return block({std::move(t)}).results.front(); }
+  // Same, requiring success; the id of what it creates (first 32 hex of the tx id).
+  std::string ok_id(ledger::Transaction t) {
+    std::string id = t.id_hex().substr(0, 32);
+    auto r = run_one(std::move(t));
+    INFO(r.message());
+    REQUIRE(r.code() == 0);
+    return id;
+  }
+  // The committed value of app/key, a null document if absent.
+  rapidjson::Document get_doc(std::string_view app, std::string_view key) {
+    auto d = state()->get_json(app, key);
+    REQUIRE(d.is_ok());
+    if (!d->has_value()) return rapidjson::Document(rapidjson::kNullType);
+    return std::move(**d);
+  }
+
   // Executes and commits the next block at block time `time_ms`.
   ledger::ExecutedBlock block_at(uint64_t time_ms, std::vector<ledger::Transaction> txs) {
     ledger::BlockContext ctx{kChain, height_ + 1, time_ms, key(1).did()};

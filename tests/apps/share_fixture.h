@@ -53,26 +53,10 @@ struct ShareChain {
   ledger::Transaction tx(const identity::KeyPair& k, std::string_view op, std::string_view args) {
     return c.tx(k, "share", op, args);
   }
-  // Runs one transaction in its own block; its result.
-  ledger::TxResult run(ledger::Transaction t) {
-    auto b = c.block({std::move(t)});
-    return b.results.front();
-  }
+  ledger::TxResult run(ledger::Transaction t) { return c.run_one(std::move(t)); }
   int64_t code(ledger::Transaction t) { return run(std::move(t)).code(); }
-  // Runs and requires success; the id it creates.
-  std::string ok(ledger::Transaction t) {
-    std::string id = t.id_hex().substr(0, 32);
-    auto r = run(std::move(t));
-    INFO(r.message());
-    REQUIRE(r.code() == 0);
-    return id;
-  }
-  rapidjson::Document get(std::string_view key) {
-    auto d = c.state()->get_json("share", key);
-    REQUIRE(d.is_ok());
-    if (!d->has_value()) return rapidjson::Document(rapidjson::kNullType);
-    return std::move(**d);
-  }
+  std::string ok(ledger::Transaction t) { return c.ok_id(std::move(t)); }
+  rapidjson::Document get(std::string_view key) { return c.get_doc("share", key); }
   std::string status(std::string_view key) {
     auto d = get(key);
     return d.IsObject() ? d["status"].GetString() : "";
