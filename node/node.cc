@@ -12,16 +12,7 @@
 #include <filesystem>
 #include <set>
 
-#include "apps/anchor.h"
-#include "apps/approval.h"
-#include "apps/answers.h"
-#include "apps/consent.h"
-#include "apps/endorse.h"
-#include "apps/governance.h"
-#include "apps/identity_registry.h"
-#include "apps/share.h"
 #include "base/sha256.h"
-#include "ledger/delegation.h"
 #include "ledger/executor_account.h"
 #include "node/consensus_convert.h"
 #include "node/evidence_log.h"
@@ -66,20 +57,6 @@ ledger::StoreOptions store_options_for(const identity::PublicKey& key,
   }
   o.write_buffer_bytes = (size_t{3} << 20) + step * kStep;
   return o;
-}
-
-std::vector<std::unique_ptr<ledger::App>> make_apps() {
-  std::vector<std::unique_ptr<ledger::App>> apps;
-  apps.push_back(std::make_unique<apps::AnchorApp>());
-  apps.push_back(std::make_unique<apps::AnswersApp>());
-  apps.push_back(std::make_unique<apps::ApprovalApp>());
-  apps.push_back(std::make_unique<apps::ConsentApp>());
-  apps.push_back(std::make_unique<ledger::DelegationApp>());
-  apps.push_back(std::make_unique<apps::EndorseApp>());
-  apps.push_back(std::make_unique<apps::GovernanceApp>());
-  apps.push_back(std::make_unique<apps::IdentityRegistryApp>());
-  apps.push_back(std::make_unique<apps::ShareApp>());
-  return apps;
 }
 
 Node::Node(Home home, AppsFactory apps)
